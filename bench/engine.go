@@ -1,0 +1,445 @@
+// Package bench is commsbench's load engine. It paces operations (open
+// loop at a constant arrival rate, or closed loop with a fixed number of
+// workers), times them honestly and records them into HdrHistograms.
+//
+// It knows no transport: a transport hands it a Workload, whose clients do
+// one operation at a time. It knows no flags, signals or exit codes either:
+// the caller builds Options and cancels the context.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/commsbench/commsbench/results"
+)
+
+// Op is one operation handed to a client.
+type Op struct {
+	// Seq numbers operations from 0 across warm-up and measurement.
+	Seq int64
+	// Intended is when the operation was due: its place in the open-loop
+	// schedule, or the moment a closed-loop worker started it. Clients that
+	// carry a send time in their messages (for end-to-end latency) carry this
+	// one, so that coordinated omission is corrected there too.
+	Intended time.Time
+	// Warmup operations are excluded from every figure.
+	Warmup bool
+	// Worker is the index of the worker doing the operation.
+	Worker int
+}
+
+// Client does operations. Each worker has its own client and calls Do from
+// one goroutine at a time; different workers' clients may share state.
+type Client interface {
+	// Do performs one operation and returns when it completed. ctx carries
+	// the per-operation timeout.
+	Do(ctx context.Context, op Op) error
+}
+
+// Workload is a transport's side of a run: what stands on the far side and
+// how to make clients that talk to it.
+type Workload interface {
+	// Start prepares the far side (starts an embedded target, connects to an
+	// external one, declares topology) and describes it for the result.
+	// It must fail fast, with an error a user can act on, when the far side
+	// cannot be reached.
+	Start(ctx context.Context) (results.Target, error)
+	// NewClient returns the client of one worker.
+	NewClient(ctx context.Context, worker int) (Client, error)
+	// Finish is called once after the load stopped, with the result so far:
+	// brokered transports drain and add their accounting and latencies.
+	// ctx is already cancelled when the run was interrupted.
+	Finish(ctx context.Context, r *results.Result) error
+	// Close releases what Start and NewClient made. It is always called.
+	Close() error
+}
+
+// Progress is a snapshot of a running measurement, for a progress display.
+type Progress struct {
+	// Elapsed is the time since measuring started; negative during warm-up.
+	Elapsed time.Duration
+	// Planned is the planned measured duration (0 when a request count bounds the run).
+	Planned       time.Duration
+	PlannedOps    int64
+	Ops, Errors   int64
+	OpsPerS       float64
+	P99           time.Duration
+	Warmup        bool
+	InFlightBound bool
+}
+
+// Options are the load to drive. The zero value is not valid: set
+// Concurrency and Duration or Requests.
+type Options struct {
+	// Rate is the offered load in operations per second; 0 means closed loop.
+	Rate float64
+	// Pacer overrides the constant-rate schedule of an open-loop run.
+	Pacer Pacer
+	// Concurrency is the number of workers in closed loop, or the most
+	// operations in flight in open loop.
+	Concurrency int
+	// Duration bounds the measured period; Requests bounds the number of
+	// measured operations. At least one must be set; with both, whichever
+	// comes first ends the run.
+	Duration time.Duration
+	Requests int64
+	// Warmup runs the same load first; none of it is measured.
+	Warmup time.Duration
+	// Timeout bounds each operation (0: no bound beyond the client's own).
+	Timeout time.Duration
+	// Grace is how long in-flight operations may finish after the context
+	// was cancelled before they are abandoned. Default 1s.
+	Grace time.Duration
+	// PayloadBytes and Connections are recorded in the result; PayloadBytes
+	// also gives bytes_per_s.
+	PayloadBytes int
+	Connections  int
+	// Progress, if set, is called about once a second from the engine's
+	// collector goroutine. It must return quickly.
+	Progress func(Progress)
+}
+
+// Validate reports options that cannot make a run.
+func (o Options) Validate() error {
+	switch {
+	case o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
+		return fmt.Errorf("rate must be a positive number of operations per second, or 0 for closed loop (got %v)", o.Rate)
+	case o.Concurrency < 1:
+		return fmt.Errorf("concurrency must be at least 1 (got %d)", o.Concurrency)
+	case o.Duration < 0:
+		return fmt.Errorf("duration must be positive (got %v)", o.Duration)
+	case o.Requests < 0:
+		return fmt.Errorf("requests must be positive (got %d)", o.Requests)
+	case o.Duration == 0 && o.Requests == 0:
+		return errors.New("set a duration or a number of requests")
+	case o.Warmup < 0:
+		return fmt.Errorf("warm-up must not be negative (got %v)", o.Warmup)
+	case o.Timeout < 0:
+		return fmt.Errorf("timeout must not be negative (got %v)", o.Timeout)
+	}
+	return nil
+}
+
+// Run drives the load of o through w's clients and returns the result.
+//
+// When ctx is cancelled the load stops, in-flight operations get o.Grace to
+// finish, and the result measured so far comes back marked Partial with a
+// nil error. A non-nil error with a non-nil result means the load ran but
+// finishing it failed; the result still holds what was measured.
+func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Grace <= 0 {
+		o.Grace = time.Second
+	}
+	defer func() {
+		if cerr := w.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	target, err := w.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := newRun(ctx, w, o)
+	res, err = r.drive()
+	if res == nil {
+		return nil, err
+	}
+	res.Target = target
+	if ferr := w.Finish(ctx, res); ferr != nil && err == nil {
+		err = ferr
+	}
+	return res, err
+}
+
+// run is the state of one Run.
+type run struct {
+	ctx context.Context
+	w   Workload
+	o   Options
+
+	start        time.Time // the schedule's origin: warm-up begins here
+	measureStart time.Time
+	end          time.Time // planned end of the measured period; zero if unbounded
+
+	// opsCtx outlives ctx by the grace period, so that in-flight operations
+	// can finish after a cancellation.
+	opsCtx    context.Context
+	cancelOps context.CancelFunc
+
+	batches  chan []sample
+	pool     sync.Pool
+	measured atomic.Int64 // measured operations started (closed loop, Requests)
+	seq      atomic.Int64
+	errMu    sync.Mutex
+	err      error // first error making a client
+	cpuStart atomic.Pointer[cpuTimes] // set when measuring starts
+}
+
+func newRun(ctx context.Context, w Workload, o Options) *run {
+	r := &run{ctx: ctx, w: w, o: o, batches: make(chan []sample, 1024)}
+	r.pool.New = func() any { s := make([]sample, 0, batchSize); return &s }
+	r.opsCtx, r.cancelOps = context.WithCancel(context.WithoutCancel(ctx))
+	return r
+}
+
+func (r *run) setErr(err error) {
+	r.errMu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.errMu.Unlock()
+}
+
+func (r *run) firstErr() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.err
+}
+
+func (r *run) drive() (*results.Result, error) {
+	startedAt := time.Now()
+	var wg sync.WaitGroup
+	col := newCollector(r)
+	colDone := make(chan struct{})
+
+	// On cancellation, in-flight operations get the grace period.
+	stopGrace := context.AfterFunc(r.ctx, func() {
+		time.AfterFunc(r.o.Grace, r.cancelOps)
+	})
+	defer stopGrace()
+	defer r.cancelOps()
+
+	var loadErr error
+	if r.o.Rate > 0 {
+		loadErr = r.openLoop(&wg, col, colDone)
+	} else {
+		loadErr = r.closedLoop(&wg, col, colDone)
+	}
+	wg.Wait()
+	close(r.batches)
+	<-colDone
+	var cpu cpuTimes
+	if p := r.cpuStart.Load(); p != nil {
+		cpu = readCPU().sub(*p)
+	}
+
+	if loadErr == nil {
+		loadErr = r.firstErr()
+	}
+	if loadErr != nil && col.ok+col.errs == 0 {
+		return nil, loadErr
+	}
+	res := col.result(startedAt)
+	res.Partial = r.ctx.Err() != nil
+	if cpu.valid {
+		res.Resources = &results.Resources{CPUUserS: cpu.user.Seconds(), CPUSystemS: cpu.system.Seconds()}
+		if ops := res.Counts.Sent; ops > 0 {
+			res.Resources.CPUPerOpUS = float64(cpu.user+cpu.system) / 1e3 / float64(ops)
+		}
+	}
+	return res, loadErr
+}
+
+// setSchedule fixes the run's clock: warm-up starts now.
+func (r *run) setSchedule() {
+	r.start = time.Now()
+	r.measureStart = r.start.Add(r.o.Warmup)
+	if r.o.Duration > 0 {
+		r.end = r.measureStart.Add(r.o.Duration)
+	}
+	// CPU is counted over the measured period only.
+	mark := func() { c := readCPU(); r.cpuStart.Store(&c) }
+	if r.o.Warmup <= 0 {
+		mark()
+	} else {
+		time.AfterFunc(r.o.Warmup, mark)
+	}
+}
+
+func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}) error {
+	pacer := r.o.Pacer
+	if pacer == nil {
+		pacer = ConstantPacer{PerSecond: r.o.Rate}
+	}
+	work := make(chan Op)
+	spawned := 0
+	spawn := func() error {
+		c, err := r.w.NewClient(r.ctx, spawned)
+		if err != nil {
+			return fmt.Errorf("worker %d: %w", spawned, err)
+		}
+		wg.Add(1)
+		go r.openWorker(spawned, c, work, wg)
+		spawned++
+		return nil
+	}
+	defer close(work)
+	// Start enough workers for ~2 ms of operations before the clock starts,
+	// so that making clients does not delay the first sends.
+	initial := min(r.o.Concurrency, int(math.Ceil(r.o.Rate*0.002))+1)
+	for range initial {
+		if err := spawn(); err != nil {
+			go col.run(colDone)
+			return err
+		}
+	}
+	r.setSchedule()
+	go col.run(colDone)
+
+	sl := newPreciseSleeper()
+	defer sl.release()
+	var measured int64
+	for i := int64(0); ; i++ {
+		due := r.start.Add(pacer.Due(i))
+		warm := due.Before(r.measureStart)
+		if !warm {
+			if !r.end.IsZero() && !due.Before(r.end) {
+				return nil
+			}
+			if r.o.Requests > 0 && measured >= r.o.Requests {
+				return nil
+			}
+		}
+		for {
+			if r.ctx.Err() != nil {
+				return nil
+			}
+			d := time.Until(due)
+			if d <= 0 {
+				break
+			}
+			sl.sleep(min(d, 20*time.Millisecond))
+		}
+		op := Op{Seq: i, Intended: due, Warmup: warm}
+		select {
+		case work <- op:
+		default:
+			if spawned < r.o.Concurrency {
+				if err := spawn(); err != nil {
+					return err
+				}
+			} else {
+				col.inFlightBound.Store(true)
+			}
+			// The operation waits for a free worker; its lateness shows in
+			// its latency, and the schedule does not move.
+			select {
+			case work <- op:
+			case <-r.ctx.Done():
+				return nil
+			}
+		}
+		if !warm {
+			measured++
+		}
+	}
+}
+
+func (r *run) openWorker(id int, c Client, work <-chan Op, wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer closeClient(c)
+	rec := r.newRecorder()
+	defer rec.flush()
+	for op := range work {
+		op.Worker = id
+		r.do(c, op, false, rec)
+	}
+}
+
+func (r *run) closedLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}) error {
+	clients := make([]Client, r.o.Concurrency)
+	for i := range clients {
+		c, err := r.w.NewClient(r.ctx, i)
+		if err != nil {
+			for _, c := range clients[:i] {
+				closeClient(c)
+			}
+			go col.run(colDone)
+			return fmt.Errorf("worker %d: %w", i, err)
+		}
+		clients[i] = c
+	}
+	r.setSchedule()
+	go col.run(colDone)
+	for i, c := range clients {
+		wg.Add(1)
+		go r.closedWorker(i, c, wg)
+	}
+	return nil
+}
+
+func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer closeClient(c)
+	rec := r.newRecorder()
+	defer rec.flush()
+	for r.ctx.Err() == nil {
+		now := time.Now()
+		warm := now.Before(r.measureStart)
+		if !warm {
+			if !r.end.IsZero() && !now.Before(r.end) {
+				return
+			}
+			if r.o.Requests > 0 && r.measured.Add(1) > r.o.Requests {
+				return
+			}
+		}
+		r.do(c, Op{Seq: r.seq.Add(1) - 1, Intended: now, Warmup: warm, Worker: id}, true, rec)
+	}
+}
+
+// do performs one operation and records it.
+func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
+	ctx, cancel := r.opsCtx, context.CancelFunc(nil)
+	if r.o.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, r.o.Timeout)
+	}
+	sent := time.Now()
+	if closed {
+		op.Intended = sent
+	}
+	err := c.Do(ctx, op)
+	done := time.Now()
+	var class string
+	if err != nil {
+		class = Classify(err)
+		switch {
+		case r.opsCtx.Err() != nil:
+			class = ClassInterrupted
+		case ctx.Err() == context.DeadlineExceeded:
+			class = ClassTimeout
+		}
+	}
+	if cancel != nil {
+		cancel()
+	}
+	if op.Warmup {
+		return
+	}
+	s := sample{
+		done:     int64(done.Sub(r.measureStart)),
+		response: int64(done.Sub(op.Intended)),
+		service:  int64(done.Sub(sent)),
+		delay:    -1,
+		class:    class,
+	}
+	if !closed {
+		s.delay = int64(sent.Sub(op.Intended))
+	}
+	rec.add(s)
+}
+
+func closeClient(c Client) {
+	if cl, ok := c.(interface{ Close() error }); ok {
+		_ = cl.Close()
+	}
+}

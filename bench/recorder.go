@@ -1,0 +1,274 @@
+package bench
+
+import (
+	"sort"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/commsbench/commsbench/results"
+)
+
+// Recording works in two halves. Each worker appends its samples to a
+// buffer of its own and hands the buffer over, full or every 100 ms, to one
+// collector goroutine that owns every histogram. The hot path takes no lock,
+// memory stays flat however long the run and however many workers an open
+// loop needs (a histogram at 3 significant digits over 1 ns–1 h is ~256 KB;
+// one set per worker would cost hundreds of megabytes at 1000 in flight),
+// and the collector can cut the per-second timeline as samples arrive.
+
+const (
+	batchSize     = 256
+	flushInterval = int64(100 * time.Millisecond)
+	// Timeline seconds are closed this long after they end: a worker hands
+	// its samples over within flushInterval, so later ones do not exist.
+	timelineLag = int64(500 * time.Millisecond)
+)
+
+// sample is one measured operation. Times are nanoseconds; done is counted
+// from the start of the measured period.
+type sample struct {
+	done     int64
+	response int64
+	service  int64
+	delay    int64 // -1 in closed loop
+	class    string
+}
+
+// recorder is a worker's half: a buffer it alone writes.
+type recorder struct {
+	r         *run
+	buf       *[]sample
+	lastFlush int64
+}
+
+func (r *run) newRecorder() *recorder {
+	return &recorder{r: r, buf: r.pool.Get().(*[]sample)}
+}
+
+func (rec *recorder) add(s sample) {
+	*rec.buf = append(*rec.buf, s)
+	if len(*rec.buf) >= batchSize || s.done-rec.lastFlush >= flushInterval {
+		rec.lastFlush = s.done
+		rec.flush()
+	}
+}
+
+func (rec *recorder) flush() {
+	if len(*rec.buf) == 0 {
+		return
+	}
+	rec.r.batches <- *rec.buf
+	rec.buf = rec.r.pool.Get().(*[]sample)
+	*rec.buf = (*rec.buf)[:0]
+}
+
+// second is one second of the timeline while it is still open.
+type second struct {
+	ops, errs int64
+	hist      *hdrhistogram.Histogram
+}
+
+// collector is the other half: it owns the histograms.
+type collector struct {
+	r                         *run
+	response, service, delay  *hdrhistogram.Histogram
+	ok, errs                  int64
+	classes                   map[string]int64
+	lastDone                  int64
+	open                      map[int64]*second
+	closedUpTo                int64 // seconds below this are in timeline
+	timeline                  []results.TimelinePoint
+	spare                     []*hdrhistogram.Histogram
+	inFlightBound             atomic.Bool
+	progressOps, progressErrs int64
+	lastTickOps               int64
+	lastTick                  time.Time
+}
+
+func newCollector(r *run) *collector {
+	return &collector{
+		r:        r,
+		response: results.NewHistogram(),
+		service:  results.NewHistogram(),
+		delay:    results.NewHistogram(),
+		classes:  map[string]int64{},
+		open:     map[int64]*second{},
+	}
+}
+
+func (c *collector) run(done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	c.lastTick = time.Now()
+	for {
+		select {
+		case b, ok := <-c.r.batches:
+			if !ok {
+				c.closeSeconds(1 << 62)
+				return
+			}
+			for i := range b {
+				c.record(&b[i])
+			}
+			b = b[:0]
+			c.r.pool.Put(&b)
+		case now := <-tick.C:
+			c.closeSeconds(int64(now.Sub(c.r.measureStart)) - timelineLag)
+			c.report(now)
+		}
+	}
+}
+
+func (c *collector) record(s *sample) {
+	sec := s.done / int64(time.Second)
+	if sec < 0 {
+		sec = 0
+	}
+	o := c.open[sec]
+	if o == nil && sec >= c.closedUpTo {
+		o = &second{hist: c.newSecondHist()}
+		c.open[sec] = o
+	}
+	if s.delay >= 0 {
+		results.RecordClamped(c.delay, s.delay)
+	}
+	if s.done > c.lastDone {
+		c.lastDone = s.done
+	}
+	if s.class != "" {
+		c.errs++
+		c.classes[s.class]++
+		if o != nil {
+			o.errs++
+		}
+		return
+	}
+	c.ok++
+	results.RecordClamped(c.response, s.response)
+	results.RecordClamped(c.service, s.service)
+	if o != nil {
+		o.ops++
+		results.RecordClamped(o.hist, s.response)
+	}
+}
+
+// Per-second histograms keep two significant digits: they feed the timeline's
+// p50 and p99, not the run's figures, and are four times smaller.
+func (c *collector) newSecondHist() *hdrhistogram.Histogram {
+	if n := len(c.spare); n > 0 {
+		h := c.spare[n-1]
+		c.spare = c.spare[:n-1]
+		h.Reset()
+		return h
+	}
+	return hdrhistogram.New(results.HistLowest, results.HistHighest, 2)
+}
+
+// closeSeconds moves every second that ended before the offset into the
+// timeline, including empty seconds: a stall must show as a gap.
+func (c *collector) closeSeconds(before int64) {
+	last := before / int64(time.Second)
+	if before >= 1<<62 {
+		last = -1
+		for s := range c.open {
+			last = max(last, s+1)
+		}
+	}
+	var keys []int64
+	for s := range c.open {
+		if s < last {
+			keys = append(keys, s)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, s := range keys {
+		for c.closedUpTo < s {
+			c.timeline = append(c.timeline, results.TimelinePoint{TS: float64(c.closedUpTo)})
+			c.closedUpTo++
+		}
+		o := c.open[s]
+		p := results.TimelinePoint{TS: float64(s), Ops: o.ops, Errors: o.errs}
+		if o.hist.TotalCount() > 0 {
+			p.P50NS = o.hist.ValueAtPercentile(50)
+			p.P99NS = o.hist.ValueAtPercentile(99)
+		}
+		c.timeline = append(c.timeline, p)
+		c.spare = append(c.spare, o.hist)
+		delete(c.open, s)
+		c.closedUpTo = s + 1
+	}
+}
+
+func (c *collector) report(now time.Time) {
+	if c.r.o.Progress == nil {
+		return
+	}
+	ops := c.ok + c.errs
+	rate := float64(ops-c.lastTickOps) / now.Sub(c.lastTick).Seconds()
+	c.lastTickOps, c.lastTick = ops, now
+	p := Progress{
+		Elapsed:       now.Sub(c.r.measureStart),
+		Planned:       c.r.o.Duration,
+		PlannedOps:    c.r.o.Requests,
+		Ops:           ops,
+		Errors:        c.errs,
+		OpsPerS:       rate,
+		Warmup:        now.Before(c.r.measureStart),
+		InFlightBound: c.inFlightBound.Load(),
+	}
+	if c.response.TotalCount() > 0 {
+		p.P99 = time.Duration(c.response.ValueAtPercentile(99))
+	}
+	c.r.o.Progress(p)
+}
+
+// result builds the engine's part of the result.
+func (c *collector) result(startedAt time.Time) *results.Result {
+	o := c.r.o
+	elapsed := time.Duration(c.lastDone)
+	if c.r.ctx.Err() == nil && o.Requests == 0 && elapsed < o.Duration {
+		// An idle tail still belongs to the measured period.
+		elapsed = o.Duration
+	}
+	res := &results.Result{
+		Schema:    results.SchemaVersion,
+		StartedAt: startedAt.UTC().Truncate(time.Millisecond),
+		DurationS: elapsed.Seconds(),
+		Load: results.Load{
+			Mode:         results.ClosedLoop,
+			Rate:         o.Rate,
+			Concurrency:  o.Concurrency,
+			Connections:  o.Connections,
+			PayloadBytes: o.PayloadBytes,
+			WarmupS:      o.Warmup.Seconds(),
+			DurationS:    o.Duration.Seconds(),
+			Requests:     o.Requests,
+			TimeoutS:     o.Timeout.Seconds(),
+		},
+		Counts:   results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
+		Errors:   c.classes,
+		Latency:  map[string]*results.Latency{},
+		Timeline: c.timeline,
+	}
+	if res.Timeline == nil {
+		res.Timeline = []results.TimelinePoint{}
+	}
+	if o.Rate > 0 {
+		res.Load.Mode = results.OpenLoop
+		res.Throughput.RequestedOpsPerS = o.Rate
+		res.Latency[results.SendDelay] = results.MustLatency(c.delay)
+	}
+	if s := elapsed.Seconds(); s > 0 {
+		res.Throughput.OpsPerS = float64(c.ok) / s
+		res.Throughput.BytesPerS = float64(c.ok) * float64(o.PayloadBytes) / s
+	}
+	res.Latency[results.Response] = results.MustLatency(c.response)
+	res.Latency[results.Service] = results.MustLatency(c.service)
+	if c.inFlightBound.Load() {
+		res.Notes = append(res.Notes, "the in-flight bound (--concurrency) was reached: some sends waited for a free worker, and their wait is in the response latency")
+	}
+	return res
+}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
+)
+
+// progressLine draws a one-line live display on a terminal: elapsed of
+// total, ops/s, errors and p99 so far. It draws nothing when the stream is
+// not a terminal, so CI logs stay clean.
+type progressLine struct {
+	mu    sync.Mutex
+	w     io.Writer
+	label string
+	drawn bool
+}
+
+func newProgressLine(f *Factory, quiet bool, label string) *progressLine {
+	if quiet || !f.IO.ErrTTY {
+		return nil
+	}
+	return &progressLine{w: f.IO.ErrOut, label: label}
+}
+
+// update is the engine's progress callback.
+func (p *progressLine) update(s bench.Progress) {
+	if p == nil {
+		return
+	}
+	var line string
+	switch {
+	case s.Warmup:
+		line = fmt.Sprintf("%s  warming up (%.0fs left)", p.label, -s.Elapsed.Seconds())
+	default:
+		total := "?"
+		if s.Planned > 0 {
+			total = fmt.Sprintf("%.0fs", s.Planned.Seconds())
+		} else if s.PlannedOps > 0 {
+			total = fmt.Sprintf("%d ops", s.PlannedOps)
+		}
+		line = fmt.Sprintf("%s  %.0fs/%s  %s ops/s  errors %d  p99 %s",
+			p.label, s.Elapsed.Seconds(), total, results.FormatRate(s.OpsPerS), s.Errors, results.FormatNS(float64(s.P99)))
+		if s.InFlightBound {
+			line += "  (in-flight bound reached)"
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
+	p.drawn = true
+}
+
+// done clears the line.
+func (p *progressLine) done() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// callback returns the engine callback, nil when nothing is drawn.
+func (p *progressLine) callback() func(bench.Progress) {
+	if p == nil {
+		return nil
+	}
+	return p.update
+}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs the command line in f.Args and returns the exit code.
+func Main(ctx context.Context, f *Factory) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(f.Args[1:])
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
+		err = &FlagError{err: err}
+	}
+	var ee *ExitError
+	if !(errors.As(err, &ee) && ee.Silent) {
+		fmt.Fprintf(f.IO.ErrOut, "commsbench: %v\n", err)
+		var fe *FlagError
+		if errors.As(err, &fe) {
+			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", commandPath(root, f.Args[1:]))
+		}
+	}
+	return exitCode(err)
+}
+
+// commandPath names the deepest command the arguments reach, for the hint
+// after a usage error.
+func commandPath(root *cobra.Command, args []string) string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		return root.Name()
+	}
+	return cmd.CommandPath()
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "commsbench",
+		Short: "Measure how your microservices should talk: REST, gRPC, a queue or an event stream",
+		Long: `commsbench drives the same load through the mechanisms services use to talk to
+each other — synchronous REST (HTTP) and gRPC, an asynchronous RabbitMQ queue and a
+Kafka event stream — and measures each the same way: latency from HdrHistograms
+(coordinated omission corrected in open loop), throughput, errors and, for brokers,
+what was lost or duplicated.
+
+Without --target or a broker address, each run starts an embedded echo target
+in-process on 127.0.0.1, so a first run needs nothing installed.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       f.Version,
+	}
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetIn(f.IO.In)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &FlagError{err: err}
+	})
+	root.SetVersionTemplate(versionLine(f) + "\n")
+	root.AddCommand(
+		NewCmdRun(f),
+		NewCmdServe(f),
+		NewCmdVersion(f),
+	)
+	addCommands(root, f)
+	return root
+}

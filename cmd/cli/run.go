@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
+)
+
+// Defaults of the shared run flags.
+const (
+	defaultRate            = 1000
+	defaultClosedWorkers   = 10
+	defaultOpenInFlight    = 1000
+	defaultDuration        = 10 * time.Second
+	defaultWarmup          = time.Second
+	defaultTimeout         = 5 * time.Second
+	defaultPayload         = 256
+	maxPayload             = 16 << 20
+	transportListForErrors = "rest, grpc, queue or event"
+)
+
+// RunOptions are the flags every transport's run shares.
+type RunOptions struct {
+	Rate        float64
+	Concurrency int
+	Duration    time.Duration
+	Requests    int64
+	Warmup      time.Duration
+	Timeout     time.Duration
+	Payload     byteSize
+	Target      string
+	Connections int
+	Out         string
+	Format      string
+	Label       string
+	Quiet       bool
+}
+
+func newRunOptions() *RunOptions {
+	return &RunOptions{
+		Rate:     defaultRate,
+		Duration: defaultDuration,
+		Warmup:   defaultWarmup,
+		Timeout:  defaultTimeout,
+		Payload:  defaultPayload,
+		Format:   results.FormatText,
+	}
+}
+
+// addFlags registers the shared flags on a transport's run command.
+func (o *RunOptions) addFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.Float64Var(&o.Rate, "rate", o.Rate, "operations per second, open loop (constant arrival rate); 0 runs closed loop")
+	fl.IntVar(&o.Concurrency, "concurrency", 0, fmt.Sprintf("closed loop: workers, each sending when its previous operation answered (default %d);\nopen loop: most operations in flight at once (default %d)", defaultClosedWorkers, defaultOpenInFlight))
+	fl.DurationVar(&o.Duration, "duration", o.Duration, "measured period, after the warm-up")
+	fl.Int64Var(&o.Requests, "requests", 0, "stop after this many measured operations (with --duration unset, the count alone bounds the run)")
+	fl.DurationVar(&o.Warmup, "warmup", o.Warmup, "run the same load first for this long, excluded from every figure (0 for none)")
+	fl.DurationVar(&o.Timeout, "timeout", o.Timeout, "bound on each operation; a slower one counts as a timeout error")
+	fl.Var(&o.Payload, "payload-size", "bytes of random payload per operation, echoed back and checked (256, 4KiB, 1MiB; at most 16MiB)")
+	fl.StringVar(&o.Target, "target", "", "address of a running echo target (host:port); without it an embedded target starts on 127.0.0.1")
+	fl.IntVar(&o.Connections, "connections", 0, "connections to the target (REST: keep-alive pool size, default one per worker up to 100; gRPC: client connections, default 1)")
+	fl.StringVarP(&o.Out, "out", "o", "", "write the result JSON to this file ('-' for stdout)")
+	fl.StringVar(&o.Format, "format", o.Format, "summary format on stdout: text, json or markdown")
+	fl.StringVar(&o.Label, "label", "", "free text stored in the result, to tell runs apart")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary and no progress line")
+}
+
+// validate checks the shared flags and fills the defaults that depend on
+// others. Errors are usage errors.
+func (o *RunOptions) validate(cmd *cobra.Command) error {
+	changed := cmd.Flags().Changed
+	switch {
+	case o.Rate < 0:
+		return flagErrorf("--rate %v: must be a positive number of operations per second, or 0 for closed loop", o.Rate)
+	case o.Rate > 10_000_000:
+		return flagErrorf("--rate %v: above 10M operations per second no transport here keeps up; use --rate 0 (closed loop) to find the ceiling", o.Rate)
+	case o.Concurrency < 0 || (changed("concurrency") && o.Concurrency == 0):
+		return flagErrorf("--concurrency %d: must be at least 1", o.Concurrency)
+	case o.Concurrency > 100_000:
+		return flagErrorf("--concurrency %d: more than 100000 workers is not a load test of a service but of the scheduler", o.Concurrency)
+	case changed("duration") && o.Duration <= 0:
+		return flagErrorf("--duration %v: must be positive, such as 10s or 1m", o.Duration)
+	case o.Requests < 0 || (changed("requests") && o.Requests == 0):
+		return flagErrorf("--requests %d: must be a positive number of operations", o.Requests)
+	case o.Warmup < 0:
+		return flagErrorf("--warmup %v: must not be negative (0 for no warm-up)", o.Warmup)
+	case o.Timeout <= 0:
+		return flagErrorf("--timeout %v: must be positive, such as 5s", o.Timeout)
+	case o.Payload > maxPayload:
+		return flagErrorf("--payload-size %d: at most 16MiB (16777216 bytes)", o.Payload)
+	case o.Connections < 0 || (changed("connections") && o.Connections == 0):
+		return flagErrorf("--connections %d: must be at least 1", o.Connections)
+	}
+	switch o.Format {
+	case results.FormatText, results.FormatJSON, results.FormatMarkdown:
+	default:
+		return flagErrorf("--format %q: choose text, json or markdown", o.Format)
+	}
+	if o.Requests > 0 && !changed("duration") {
+		o.Duration = 0
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = defaultClosedWorkers
+		if o.Rate > 0 {
+			o.Concurrency = defaultOpenInFlight
+		}
+	}
+	return nil
+}
+
+// engineOptions turns the flags into the engine's options.
+func (o *RunOptions) engineOptions(connections int, progress func(bench.Progress)) bench.Options {
+	return bench.Options{
+		Rate:         o.Rate,
+		Concurrency:  o.Concurrency,
+		Duration:     o.Duration,
+		Requests:     o.Requests,
+		Warmup:       o.Warmup,
+		Timeout:      o.Timeout,
+		PayloadBytes: int(o.Payload),
+		Connections:  connections,
+		Progress:     progress,
+	}
+}
+
+// runSpec is what a transport's run command hands to executeRun.
+type runSpec struct {
+	Transport string
+	// Connections is the resolved connection count, for the record.
+	Connections int
+	// NewWorkload makes a fresh workload for one run.
+	NewWorkload func(runID string) (bench.Workload, error)
+	// Options are the transport's own settings, stored in the result.
+	Options map[string]any
+}
+
+// newRunID names a run: a UTC timestamp and a random suffix, usable in
+// queue and topic names.
+func newRunID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// executeRun runs one measurement, writes and prints its result, and turns
+// how it ended into an error carrying the exit code.
+func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) error {
+	runID := newRunID(f.Now())
+	w, err := spec.NewWorkload(runID)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	progress := newProgressLine(f, o.Quiet, spec.Transport)
+	res, err := bench.Run(ctx, w, o.engineOptions(spec.Connections, progress.callback()))
+	progress.done()
+	if res == nil {
+		if ctx.Err() != nil && err == nil {
+			err = errors.New("interrupted before anything was measured")
+			return &ExitError{Code: ExitInterrupted, Err: err}
+		}
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	res.Tool = results.Tool{Name: "commsbench", Version: f.Version, Commit: f.Commit}
+	res.RunID = runID
+	res.Transport = spec.Transport
+	res.Label = o.Label
+	res.Env = results.CurrentEnv()
+	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	res.Options = spec.Options
+	if werr := writeRunOutputs(f, o, res); werr != nil {
+		return &ExitError{Code: ExitFailure, Err: werr}
+	}
+	switch {
+	case res.Partial:
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %.1fs of measurement; the result above is partial", res.DurationS)}
+	case err != nil:
+		return &ExitError{Code: ExitFailure, Err: err}
+	case res.Counts.Sent > 0 && res.Counts.OK == 0:
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("every operation failed (%s)", res.ErrorSummary())}
+	}
+	return nil
+}
+
+// writeRunOutputs writes the result file and prints the summary.
+func writeRunOutputs(f *Factory, o *RunOptions, res *results.Result) error {
+	summaryOut := f.IO.Out
+	switch o.Out {
+	case "":
+	case "-":
+		if err := results.Encode(f.IO.Out, res); err != nil {
+			return err
+		}
+		summaryOut = f.IO.ErrOut
+	default:
+		if err := results.WriteFile(o.Out, res); err != nil {
+			return err
+		}
+	}
+	if o.Quiet || (o.Out == "-" && o.Format == results.FormatJSON) {
+		return nil
+	}
+	if err := results.WriteSummary(summaryOut, res, o.Format); err != nil {
+		return err
+	}
+	if o.Out != "" && o.Out != "-" && o.Format != results.FormatJSON {
+		fmt.Fprintf(summaryOut, "  result written to %s\n", o.Out)
+	}
+	return nil
+}
+
+// NewCmdRun is "commsbench run <transport>".
+func NewCmdRun(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run <rest|grpc|queue|event> [flags]",
+		Short: "Drive load at a target and report latency, throughput and errors",
+		Long: `Drive load at one transport's echo target and report what happened.
+
+Open loop (the default, --rate N): operations are due at a constant rate, and
+latency counts from when each was due, so a stalled target shows in the
+figures instead of hiding (coordinated omission corrected, as wrk2 does). The
+service time from the actual send is reported beside it.
+
+Closed loop (--rate 0 --concurrency N): N workers each send their next
+operation when the previous one answered; this finds the throughput ceiling.
+
+Exit codes: 0 done, 1 the run failed, 2 bad flags, 130 interrupted (the
+partial result is still printed and written).`,
+		Example: `  commsbench run rest
+  commsbench run grpc --rate 5000 --duration 30s --out grpc.json
+  commsbench run rest --rate 0 --concurrency 32 --http2
+  commsbench run rest --target 127.0.0.1:8080 --format markdown`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return flagErrorf("name a transport: commsbench run %s", transportListForErrors)
+			}
+			return flagErrorf("unknown transport %q: choose %s", args[0], transportListForErrors)
+		},
+	}
+	cmd.AddCommand(
+		newCmdRunREST(f),
+		newCmdRunGRPC(f),
+		newCmdRunQueue(f),
+		newCmdRunEvent(f),
+	)
+	return cmd
+}
+

@@ -1,0 +1,217 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
+)
+
+// Config is a REST run's transport settings.
+type Config struct {
+	// Target is the base URL or host:port of a running echo target; empty
+	// starts an embedded one on 127.0.0.1.
+	Target string
+	// HTTP2 speaks HTTP/2 without TLS (h2c) instead of HTTP/1.1.
+	HTTP2 bool
+	// Connections bounds the keep-alive connection pool.
+	Connections int
+	// PayloadBytes is the size of each request body.
+	PayloadBytes int
+	// DialTimeout bounds connecting and the pre-flight check. Default 5s.
+	DialTimeout time.Duration
+}
+
+// Workload drives POST /echo requests.
+type Workload struct {
+	cfg       Config
+	srv       *Server
+	serveDone chan error
+	endpoint  string
+	client    *http.Client
+}
+
+var _ bench.Workload = (*Workload)(nil)
+
+// NewWorkload returns the REST workload for cfg.
+func NewWorkload(cfg Config) *Workload {
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	if cfg.Connections <= 0 {
+		cfg.Connections = 1
+	}
+	return &Workload{cfg: cfg}
+}
+
+// BaseURL turns "host:port" or a URL into the target's base URL.
+func BaseURL(target string) (string, error) {
+	t := strings.TrimSpace(target)
+	if !strings.Contains(t, "://") {
+		t = "http://" + t
+	}
+	u, err := url.Parse(t)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("rest: target %q is not host:port or an http:// URL", target)
+	}
+	if u.Scheme != "http" {
+		return "", fmt.Errorf("rest: target %q: only http:// targets are supported (the echo target speaks plain HTTP/1.1 or h2c)", target)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), nil
+}
+
+// Start starts the embedded target or checks the external one.
+func (w *Workload) Start(ctx context.Context) (results.Target, error) {
+	kind := results.TargetExternal
+	base := w.cfg.Target
+	if base == "" {
+		srv, err := Listen("127.0.0.1:0", w.cfg.HTTP2)
+		if err != nil {
+			return results.Target{}, err
+		}
+		w.srv = srv
+		w.serveDone = make(chan error, 1)
+		go func() { w.serveDone <- srv.Serve() }()
+		base = srv.URL()
+		kind = results.TargetEmbedded
+	} else {
+		var err error
+		if base, err = BaseURL(base); err != nil {
+			return results.Target{}, err
+		}
+	}
+	w.endpoint = base + "/echo"
+	w.client = &http.Client{Transport: newTransport(w.cfg)}
+	if err := w.preflight(ctx); err != nil {
+		return results.Target{}, err
+	}
+	return results.Target{Kind: kind, Address: base}, nil
+}
+
+func newTransport(cfg Config) *http.Transport {
+	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		DialContext:         d.DialContext,
+		MaxConnsPerHost:     cfg.Connections,
+		MaxIdleConns:        cfg.Connections,
+		MaxIdleConnsPerHost: cfg.Connections,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+		WriteBufferSize:     64 << 10,
+		ReadBufferSize:      64 << 10,
+	}
+	t.Protocols = new(http.Protocols)
+	if cfg.HTTP2 {
+		t.Protocols.SetUnencryptedHTTP2(true)
+	} else {
+		t.Protocols.SetHTTP1(true)
+	}
+	return t
+}
+
+// preflight sends one echo so that an unreachable target or one that does
+// not honour the echo contract fails the run at once, with a clear error.
+func (w *Workload) preflight(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout)
+	defer cancel()
+	c := w.newClient(0)
+	err := c.Do(ctx, bench.Op{Seq: -1})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bench.ErrEchoMismatch), strings.HasPrefix(bench.Classify(err), "http_"):
+		return fmt.Errorf("rest: the target at %s does not honour the echo contract (POST /echo must answer 200 with the request body): %v", w.endpoint, err)
+	case w.cfg.Target != "":
+		return fmt.Errorf("rest: cannot reach the target at %s: %v; start one with 'commsbench serve rest', or drop --target to use an embedded one", w.endpoint, err)
+	}
+	return fmt.Errorf("rest: embedded target: %w", err)
+}
+
+// NewClient returns a worker's client. Workers share the connection pool.
+func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	return w.newClient(worker), nil
+}
+
+func (w *Workload) newClient(worker int) *client {
+	payload := make([]byte, w.cfg.PayloadBytes)
+	_, _ = rand.Read(payload)
+	return &client{w: w, payload: payload, got: make([]byte, len(payload)+1), reader: bytes.NewReader(nil)}
+}
+
+// Finish has nothing to add: the engine's figures are the REST figures.
+func (w *Workload) Finish(context.Context, *results.Result) error { return nil }
+
+// Close stops the embedded target and closes idle connections.
+func (w *Workload) Close() error {
+	if w.client != nil {
+		w.client.CloseIdleConnections()
+	}
+	if w.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := w.srv.Shutdown(ctx)
+	if serr := <-w.serveDone; err == nil {
+		err = serr
+	}
+	return err
+}
+
+type client struct {
+	w       *Workload
+	payload []byte
+	got     []byte
+	reader  *bytes.Reader
+}
+
+// Do posts the payload, stamped with the operation's sequence number so
+// that a response to another request cannot pass as the echo, and checks
+// the echo byte for byte.
+func (c *client) Do(ctx context.Context, op bench.Op) error {
+	if len(c.payload) >= 8 {
+		binary.LittleEndian.PutUint64(c.payload, uint64(op.Seq))
+	}
+	c.reader.Reset(c.payload)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.w.endpoint, c.reader)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = int64(len(c.payload))
+	req.Header["Content-Type"] = []string{"application/octet-stream"}
+	resp, err := c.w.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return bench.Errorf(fmt.Sprintf("http_%d", resp.StatusCode), "HTTP %s", resp.Status)
+	}
+	n, err := io.ReadFull(resp.Body, c.got)
+	switch {
+	case err == nil:
+		// More bytes than were sent.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return fmt.Errorf("%w (more than %d bytes)", bench.ErrEchoMismatch, len(c.payload))
+	case err != io.ErrUnexpectedEOF && err != io.EOF:
+		return err
+	case n != len(c.payload) || !bytes.Equal(c.got[:n], c.payload):
+		return fmt.Errorf("%w (%d bytes back for %d sent)", bench.ErrEchoMismatch, n, len(c.payload))
+	}
+	return nil
+}
