@@ -30,6 +30,18 @@ run: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/ ./results/
 
+## generate: regenerate the gRPC echo code from targets/grpc/echopb/echo.proto.
+## protoc comes from Debian's protobuf-compiler package; the Go plugins are
+## installed at the pinned versions above into bin/tools.
+generate:
+	@command -v protoc >/dev/null || { echo "protoc not found: install it with 'apt-get install protobuf-compiler'"; exit 1; }
+	GOBIN=$(CURDIR)/bin/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(CURDIR)/bin/tools $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH="$(CURDIR)/bin/tools:$$PATH" protoc --proto_path=. \
+		--go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
+		targets/grpc/echopb/echo.proto
+
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
