@@ -148,6 +148,9 @@ func describeJSONError(data []byte, err error) string {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
 		line := 1 + bytes.Count(data[:min(int(syn.Offset), len(data))], []byte("\n"))
+		if int(syn.Offset) >= len(bytes.TrimRight(data, " \t\r\n")) {
+			return fmt.Sprintf("truncated: the JSON ends at line %d before it is complete", line)
+		}
 		return fmt.Sprintf("line %d: %v", line, err)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
