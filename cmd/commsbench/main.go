@@ -12,8 +12,14 @@ import (
 )
 
 func main() {
+	os.Exit(run())
+}
+
+func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first Ctrl-C the run stops cleanly; a second one kills at once.
+	defer stop()
+	// After the first Ctrl-C the run stops cleanly and still reports what it
+	// measured; a second one kills at once.
 	go func() { <-ctx.Done(); stop() }()
-	os.Exit(cli.Main(ctx, cli.System()))
+	return cli.Main(ctx, cli.System())
 }

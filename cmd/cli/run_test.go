@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/commsbench/commsbench/results"
+)
+
+// testFactory returns a Factory writing to buffers, with a clean environment.
+func testFactory(args ...string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	return &Factory{
+		IO:      IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Getenv:  func(string) string { return "" },
+		Now:     time.Now,
+		Args:    append([]string{"commsbench"}, args...),
+		Version: "test",
+	}, &out, &errOut
+}
+
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestBadInput(t *testing.T) {
+	dead := closedPort(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string // must appear in stderr
+	}{
+		{"no command", []string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`},
+		{"run without transport", []string{"run"}, ExitUsage, "name a transport"},
+		{"unknown transport", []string{"run", "carrier-pigeon"}, ExitUsage, `unknown transport "carrier-pigeon": choose rest, grpc, queue or event`},
+		{"unknown flag", []string{"run", "rest", "--rtae", "5"}, ExitUsage, "unknown flag: --rtae"},
+		{"rate is not a number", []string{"run", "rest", "--rate", "fast"}, ExitUsage, `invalid argument "fast" for "--rate"`},
+		{"negative rate", []string{"run", "rest", "--rate", "-5"}, ExitUsage, "--rate -5: must be a positive number"},
+		{"zero duration", []string{"run", "rest", "--duration", "0s"}, ExitUsage, "--duration 0s: must be positive"},
+		{"negative duration", []string{"run", "rest", "--duration", "-1s"}, ExitUsage, "must be positive"},
+		{"duration without unit", []string{"run", "rest", "--duration", "10"}, ExitUsage, `invalid argument "10" for "--duration"`},
+		{"zero requests", []string{"run", "rest", "--requests", "0"}, ExitUsage, "--requests 0: must be a positive number"},
+		{"requests not a number", []string{"run", "rest", "--requests", "lots"}, ExitUsage, `invalid argument "lots" for "--requests"`},
+		{"zero concurrency", []string{"run", "rest", "--concurrency", "0"}, ExitUsage, "--concurrency 0: must be at least 1"},
+		{"payload over 16 MiB", []string{"run", "rest", "--payload-size", "17MiB"}, ExitUsage, "--payload-size 17825792: at most 16MiB"},
+		{"payload not a size", []string{"run", "rest", "--payload-size", "big"}, ExitUsage, `"big" is not a size in bytes`},
+		{"negative warm-up", []string{"run", "rest", "--warmup", "-1s"}, ExitUsage, "--warmup -1s: must not be negative"},
+		{"zero timeout", []string{"run", "rest", "--timeout", "0s"}, ExitUsage, "--timeout 0s: must be positive"},
+		{"unknown format", []string{"run", "rest", "--format", "yaml"}, ExitUsage, `--format "yaml": choose text, json or markdown`},
+		{"extra argument", []string{"run", "rest", "extra"}, ExitUsage, `unknown command "extra"`},
+		{"unreachable target", []string{"run", "rest", "--target", dead, "--duration", "1s"}, ExitFailure, "cannot reach the target at http://" + dead + "/echo"},
+		{"target is not an address", []string{"run", "rest", "--target", "https://x:1"}, ExitFailure, "only http:// targets are supported"},
+		{"serve without transport", []string{"serve"}, ExitUsage, "name a transport"},
+		{"serve on a bad address", []string{"serve", "rest", "--addr", "127.0.0.1:99999"}, ExitFailure, "rest: listen on 127.0.0.1:99999"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, out, errOut := testFactory(tt.args...)
+			start := time.Now()
+			code := Main(context.Background(), f)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.code, errOut)
+			}
+			if !strings.Contains(errOut.String(), tt.msg) {
+				t.Errorf("stderr %q does not say %q", errOut.String(), tt.msg)
+			}
+			if lines := strings.Count(strings.TrimSpace(errOut.String()), "\n") + 1; lines > 2 {
+				t.Errorf("stderr has %d lines; a usage error is one line and a hint:\n%s", lines, errOut)
+			}
+			if strings.Contains(errOut.String(), "panic") || strings.Contains(out.String(), "panic") {
+				t.Errorf("panic in output")
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v: a bad input must fail fast", d)
+			}
+		})
+	}
+}
+
+func TestInterruptedRunExits130AndWritesThePartialResult(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "partial.json")
+	f, stdout, stderr := testFactory("run", "rest", "--rate", "500", "--duration", "1m", "--warmup", "0", "--out", out)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel)
+	if code := Main(ctx, f); code != ExitInterrupted {
+		t.Fatalf("exit code %d, want %d; stderr: %s", code, ExitInterrupted, stderr)
+	}
+	res, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatalf("the partial result must be written: %v", err)
+	}
+	if !res.Partial || res.Counts.OK < 200 {
+		t.Errorf("partial=%v ok=%d; want a partial result with what was measured", res.Partial, res.Counts.OK)
+	}
+	if !strings.Contains(stdout.String(), "PARTIAL") {
+		t.Errorf("the summary must say the result is partial:\n%s", stdout)
+	}
+}
+
+func TestEveryOperationFailingIsARunFailure(t *testing.T) {
+	// A REST target that echoes on the pre-flight request and fails after.
+	srv := newFlakyEcho(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	f, _, stderr := testFactory("run", "rest", "--target", srv, "--requests", "20", "--rate", "0", "--concurrency", "1", "--warmup", "0", "--out", out)
+	if code := Main(context.Background(), f); code != ExitFailure {
+		t.Errorf("exit %d, want %d", code, ExitFailure)
+	}
+	if !strings.Contains(stderr.String(), "every operation failed (http_500 20)") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("the result must still be written: %v", err)
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"256", 256, true},
+		{"4KiB", 4096, true},
+		{"1MiB", 1 << 20, true},
+		{"1mb", 1_000_000, true},
+		{"2k", 2048, true},
+		{"10 B", 10, true},
+		{"-1", 0, false},
+		{"1.5MiB", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseByteSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseByteSize(%q) = %d, %v; want %d ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
