@@ -43,6 +43,8 @@ type RunOptions struct {
 	Format      string
 	Label       string
 	Quiet       bool
+	// Count repeats the run, each with a fresh workload (see run_count.go).
+	Count int
 }
 
 func newRunOptions() *RunOptions {
@@ -53,6 +55,7 @@ func newRunOptions() *RunOptions {
 		Timeout:  defaultTimeout,
 		Payload:  defaultPayload,
 		Format:   results.FormatText,
+		Count:    1,
 	}
 }
 
@@ -72,6 +75,7 @@ func (o *RunOptions) addFlags(cmd *cobra.Command) {
 	fl.StringVar(&o.Format, "format", o.Format, "summary format on stdout: text, json or markdown")
 	fl.StringVar(&o.Label, "label", "", "free text stored in the result, to tell runs apart")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary and no progress line")
+	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
 }
 
 // validate checks the shared flags and fills the defaults that depend on
@@ -97,6 +101,10 @@ func (o *RunOptions) validate(cmd *cobra.Command) error {
 		return flagErrorf("--timeout %v: must be positive, such as 5s", o.Timeout)
 	case o.Payload > maxPayload:
 		return flagErrorf("--payload-size %d: at most 16MiB (16777216 bytes)", o.Payload)
+	case o.Count < 1:
+		return flagErrorf("--count %d: must be at least 1", o.Count)
+	case o.Count > 1 && (o.Out == "-" || strings.HasSuffix(o.Out, ".json")):
+		return flagErrorf("--count %d --out %s: with several runs --out names a directory (such as results/), which receives one file per run", o.Count, o.Out)
 	case o.Connections < 0 || (changed("connections") && o.Connections == 0):
 		return flagErrorf("--connections %d: must be at least 1", o.Connections)
 	}
@@ -154,6 +162,9 @@ func newRunID(now time.Time) string {
 // executeRun runs one measurement, writes and prints its result, and turns
 // how it ended into an error carrying the exit code.
 func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) error {
+	if o.Count > 1 {
+		return executeRepeated(ctx, f, o, spec)
+	}
 	runID := newRunID(f.Now())
 	w, err := spec.NewWorkload(runID)
 	if err != nil {
