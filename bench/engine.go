@@ -399,28 +399,23 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 
 // do performs one operation and records it.
 func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
-	ctx, cancel := r.opsCtx, context.CancelFunc(nil)
-	if r.o.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, r.o.Timeout)
-	}
+	ctx := rec.watch.arm()
 	sent := time.Now()
 	if closed {
 		op.Intended = sent
 	}
 	err := c.Do(ctx, op)
 	done := time.Now()
+	rec.watch.disarm()
 	var class string
 	if err != nil {
 		class = Classify(err)
 		switch {
 		case r.opsCtx.Err() != nil:
 			class = ClassInterrupted
-		case ctx.Err() == context.DeadlineExceeded:
+		case timedOut(ctx):
 			class = ClassTimeout
 		}
-	}
-	if cancel != nil {
-		cancel()
 	}
 	if op.Warmup {
 		return

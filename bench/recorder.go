@@ -41,10 +41,12 @@ type recorder struct {
 	r         *run
 	buf       *[]sample
 	lastFlush int64
+	// watch bounds the worker's operations by Options.Timeout.
+	watch watchdog
 }
 
 func (r *run) newRecorder() *recorder {
-	return &recorder{r: r, buf: r.pool.Get().(*[]sample)}
+	return &recorder{r: r, buf: r.pool.Get().(*[]sample), watch: watchdog{parent: r.opsCtx, timeout: r.o.Timeout}}
 }
 
 func (rec *recorder) add(s sample) {
