@@ -9,5 +9,5 @@ type cpuTimes struct {
 	valid        bool
 }
 
-func readCPU() cpuTimes               { return cpuTimes{} }
+func readCPU() cpuTimes                  { return cpuTimes{} }
 func (a cpuTimes) sub(cpuTimes) cpuTimes { return cpuTimes{} }

@@ -180,7 +180,7 @@ type run struct {
 	measured atomic.Int64 // measured operations started (closed loop, Requests)
 	seq      atomic.Int64
 	errMu    sync.Mutex
-	err      error // first error making a client
+	err      error                    // first error making a client
 	cpuStart atomic.Pointer[cpuTimes] // set when measuring starts
 }
 

@@ -8,6 +8,6 @@ import "time"
 // a settable timer slack is not available.
 type preciseSleeper struct{}
 
-func newPreciseSleeper() preciseSleeper        { return preciseSleeper{} }
+func newPreciseSleeper() preciseSleeper      { return preciseSleeper{} }
 func (preciseSleeper) sleep(d time.Duration) { time.Sleep(d) }
-func (preciseSleeper) release()               {}
+func (preciseSleeper) release()              {}

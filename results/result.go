@@ -67,11 +67,11 @@ type Result struct {
 	// (for example prefetch, partitions, grpc_mode), for the record.
 	Options map[string]any `json:"options,omitempty"`
 
-	Counts     Counts           `json:"counts"`
-	Errors     map[string]int64 `json:"errors"`
-	Throughput Throughput       `json:"throughput"`
+	Counts     Counts              `json:"counts"`
+	Errors     map[string]int64    `json:"errors"`
+	Throughput Throughput          `json:"throughput"`
 	Latency    map[string]*Latency `json:"latency"`
-	Timeline   []TimelinePoint  `json:"timeline"`
+	Timeline   []TimelinePoint     `json:"timeline"`
 
 	// Subscribers has one entry per consumer group (event transport).
 	Subscribers []Subscriber `json:"subscribers,omitempty"`
@@ -183,15 +183,15 @@ type TimelinePoint struct {
 
 // Subscriber is one consumer group of an event run.
 type Subscriber struct {
-	Group      string   `json:"group"`
-	Members    int      `json:"members,omitempty"`
-	Received   int64    `json:"received"`
-	Lost       int64    `json:"lost"`
-	Duplicates int64    `json:"duplicates"`
-	OutOfOrder int64    `json:"out_of_order"`
-	EndToEnd   *Latency `json:"end_to_end,omitempty"`
-	LagAtEnd   int64    `json:"lag_at_end"`
-	ConsumedPerS float64 `json:"consumed_per_s,omitempty"`
+	Group        string   `json:"group"`
+	Members      int      `json:"members,omitempty"`
+	Received     int64    `json:"received"`
+	Lost         int64    `json:"lost"`
+	Duplicates   int64    `json:"duplicates"`
+	OutOfOrder   int64    `json:"out_of_order"`
+	EndToEnd     *Latency `json:"end_to_end,omitempty"`
+	LagAtEnd     int64    `json:"lag_at_end"`
+	ConsumedPerS float64  `json:"consumed_per_s,omitempty"`
 }
 
 // Resources is the CPU time and memory the commsbench process used.
@@ -199,8 +199,8 @@ type Resources struct {
 	CPUUserS   float64 `json:"cpu_user_s"`
 	CPUSystemS float64 `json:"cpu_system_s"`
 	// CPUPerOpUS is process CPU time divided by operations, in microseconds.
-	CPUPerOpUS float64 `json:"cpu_per_op_us,omitempty"`
-	MaxRSSBytes int64  `json:"max_rss_bytes,omitempty"`
+	CPUPerOpUS  float64 `json:"cpu_per_op_us,omitempty"`
+	MaxRSSBytes int64   `json:"max_rss_bytes,omitempty"`
 }
 
 // MainLatency names the latency that best answers "how long did the

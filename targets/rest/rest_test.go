@@ -104,7 +104,10 @@ func TestATargetThatDoesNotEchoIsRefused(t *testing.T) {
 	}{
 		{"other bytes", badEcho},
 		{"404 everywhere", http.NotFound},
-		{"more bytes", func(w http.ResponseWriter, r *http.Request) { b, _ := io.ReadAll(r.Body); _, _ = w.Write(append(b, 'x')) }},
+		{"more bytes", func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			_, _ = w.Write(append(b, 'x'))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
