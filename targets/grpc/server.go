@@ -1,0 +1,121 @@
+// Package grpctarget is the gRPC transport: an echo target and the client
+// that drives load at it. The echo contract is targets/grpc/echopb/echo.proto:
+// service commsbench.echo.v1.Echo answers a unary Echo and every message of
+// a bidirectional EchoStream with the request's payload, in order, so that
+// a user's own service can implement it and stand in for the embedded one.
+package grpctarget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/commsbench/commsbench/targets/grpc/echopb"
+)
+
+// MaxMessage is the largest message either side accepts: a 16 MiB payload
+// plus its framing.
+const MaxMessage = 16<<20 + 1024
+
+// ServiceName is the full name of the echo service.
+const ServiceName = "commsbench.echo.v1.Echo"
+
+// Server is the gRPC echo target. It also serves the standard health
+// service (grpc.health.v1.Health) and server reflection, so that stock
+// tools such as grpcurl can talk to it.
+type Server struct {
+	srv    *grpc.Server
+	health *health.Server
+	ln     net.Listener
+}
+
+// Listen binds the echo target to addr ("127.0.0.1:0" picks a free port).
+func Listen(addr string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("grpc: listen on %s: %w", addr, err)
+	}
+	return NewServer(ln, EchoService{}), nil
+}
+
+// NewServer serves svc on ln. Tests hand it services that break the echo
+// contract on purpose.
+func NewServer(ln net.Listener, svc echopb.EchoServer) *Server {
+	srv := grpc.NewServer(
+		grpc.MaxRecvMsgSize(MaxMessage),
+		grpc.MaxSendMsgSize(MaxMessage),
+	)
+	echopb.RegisterEchoServer(srv, svc)
+	hs := health.NewServer()
+	hs.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
+	reflection.Register(srv)
+	return &Server{srv: srv, health: hs, ln: ln}
+}
+
+// Addr is the address the target listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve answers calls until Shutdown; it returns nil after a shutdown.
+func (s *Server) Serve() error {
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return fmt.Errorf("grpc: serve: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops the target: health turns NOT_SERVING, new calls are
+// refused and calls in progress may finish until ctx ends. Streams still
+// open then are cut, which is what stopping an echo target means, so that
+// is not an error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		s.srv.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.srv.Stop()
+		<-done
+	}
+	return nil
+}
+
+// EchoService implements the echo contract.
+type EchoService struct {
+	echopb.UnimplementedEchoServer
+}
+
+// Echo answers with the request's payload.
+func (EchoService) Echo(_ context.Context, req *echopb.EchoRequest) (*echopb.EchoResponse, error) {
+	return &echopb.EchoResponse{Payload: req.GetPayload()}, nil
+}
+
+// EchoStream answers each request with its payload, in order, until the
+// client closes its side.
+func (EchoService) EchoStream(stream grpc.BidiStreamingServer[echopb.EchoRequest, echopb.EchoResponse]) error {
+	req := new(echopb.EchoRequest)
+	for {
+		if err := stream.RecvMsg(req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		// The response can share the request's payload: the next RecvMsg
+		// unmarshals into a fresh slice and leaves this one alone.
+		if err := stream.Send(&echopb.EchoResponse{Payload: req.Payload}); err != nil {
+			return err
+		}
+	}
+}
