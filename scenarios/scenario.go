@@ -1,0 +1,202 @@
+// Package scenarios holds commsbench's scenario and suite files: what to
+// run, over which transport, with what payload and load. It is plain data
+// and its validation; the command line turns a scenario into a run.
+//
+// A scenario file names one transport and its options (the same names as
+// that transport's run flags), a payload (a size, or a template file so
+// messages look like the real thing) and a load. A suite file lists
+// scenarios, the two phases every scenario runs in, and defaults shared by
+// its scenarios. The built-in files are embedded in the binary and also sit
+// beside this package on disk.
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Transports a scenario can name.
+const (
+	REST  = "rest"
+	GRPC  = "grpc"
+	Queue = "queue"
+	Event = "event"
+)
+
+// MaxPayloadBytes bounds a payload, as the run flags do.
+const MaxPayloadBytes = 16 << 20
+
+// isTransport says whether t is a transport a scenario can name.
+func isTransport(t string) bool {
+	switch t {
+	case REST, GRPC, Queue, Event:
+		return true
+	}
+	return false
+}
+
+// validName is what a scenario or suite name may look like: it becomes
+// part of file names and labels.
+var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// Pos is where something was written: a file and a line.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.Line <= 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// Error is a problem in a scenario or suite file, at a line and key.
+type Error struct {
+	Pos
+	// Key is the dotted path of the key, such as "load.rate".
+	Key string
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Pos, e.Key, e.Msg)
+}
+
+// Scenario is one transport measured under one payload and load.
+type Scenario struct {
+	Name        string
+	Description string
+	Transport   string
+	// Options are the transport's own settings, named as its run flags
+	// (mode, partitions, prefetch …), in the order they were written.
+	Options []Option
+	Payload Payload
+	Load    Load
+	// Pos is where the scenario starts (its file, or its entry in a suite).
+	Pos Pos
+}
+
+// Option is one transport setting: a run flag's name and its value as written.
+type Option struct {
+	Name  string
+	Value string
+	Pos   Pos
+}
+
+// Errorf returns an error at the option's position, naming its key.
+func (o Option) Errorf(format string, args ...any) error {
+	return &Error{Pos: o.Pos, Key: "options." + o.Name, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Option returns the value of the named option, and whether it is set.
+func (s *Scenario) Option(name string) (string, bool) {
+	for i := len(s.Options) - 1; i >= 0; i-- {
+		if s.Options[i].Name == name {
+			return s.Options[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// Payload is what each operation carries.
+type Payload struct {
+	// Size in bytes; 0 when unset.
+	Size int64
+	// Template is the template file as written in the scenario, relative
+	// to the scenario's file; Content holds its bytes.
+	Template string
+	Content  []byte
+	Pos      Pos
+}
+
+// Bytes is the payload size: the template's when there is one.
+func (p Payload) Bytes() int64 {
+	if p.Template != "" {
+		return int64(len(p.Content))
+	}
+	return p.Size
+}
+
+// IsSet says whether a size or a template was given.
+func (p Payload) IsSet() bool { return p.Size > 0 || p.Template != "" }
+
+// Load is the load to drive. Nil pointers and zero values are unset: the
+// run's defaults (or a suite's) apply.
+type Load struct {
+	// Rate is the offered load in operations per second, open loop; 0
+	// means closed loop.
+	Rate *float64
+	// Concurrency is the closed loop's workers, or the open loop's bound
+	// on operations in flight.
+	Concurrency int
+	Duration    time.Duration
+	Warmup      *time.Duration
+	Requests    int64
+	Timeout     time.Duration
+}
+
+// withDefaults fills what l leaves unset from d.
+func (l Load) withDefaults(d Load) Load {
+	if l.Rate == nil {
+		l.Rate = d.Rate
+	}
+	if l.Concurrency == 0 {
+		l.Concurrency = d.Concurrency
+	}
+	if l.Duration == 0 && l.Requests == 0 {
+		l.Duration, l.Requests = d.Duration, d.Requests
+	}
+	if l.Warmup == nil {
+		l.Warmup = d.Warmup
+	}
+	if l.Timeout == 0 {
+		l.Timeout = d.Timeout
+	}
+	return l
+}
+
+// Suite is a list of scenarios run side by side in two phases.
+type Suite struct {
+	Name        string
+	Description string
+	// SameLoad is the first phase: every scenario at the same offered
+	// load, open loop. Saturation is the second: closed loop, to find each
+	// one's throughput ceiling. What a phase sets overrides the
+	// scenario's own load, so that every scenario runs on equal terms.
+	SameLoad   Phase
+	Saturation Phase
+	// Scenarios have the suite's defaults applied.
+	Scenarios []*Scenario
+	Pos       Pos
+}
+
+// Phase is one of a suite's phases. Zero values are unset: the command
+// line's values (or its defaults) apply.
+type Phase struct {
+	// Rate is the same-load phase's offered load in operations per second.
+	Rate float64
+	// Concurrency is the saturation phase's closed-loop workers.
+	Concurrency int
+	Duration    time.Duration
+	Warmup      *time.Duration
+}
+
+// Defaults are what a suite gives the scenarios that leave them unset.
+type Defaults struct {
+	Payload Payload
+	Load    Load
+}
+
+// apply fills what s leaves unset from d.
+func (d Defaults) apply(s *Scenario) {
+	if !s.Payload.IsSet() {
+		s.Payload = d.Payload
+	}
+	s.Load = s.Load.withDefaults(d.Load)
+}
