@@ -17,7 +17,7 @@ import (
 )
 
 // watchdogPeriod is how often a stream checks for a send blocked past its
-// operation's deadline.
+// operation's end.
 const watchdogPeriod = 100 * time.Millisecond
 
 // sharedStream is one connection's EchoStream, shared by the workers on
@@ -57,11 +57,12 @@ type streamGen struct {
 	stream grpc.ClientStream
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// sendDeadline is the deadline (Unix ns) of the operation being sent,
-	// 0 when none is: the watchdog resets the stream past it, because a
-	// send blocked by flow control does not see the operation's context.
-	sendDeadline atomic.Int64
-	broken       atomic.Bool
+	// sending is the context of the operation being sent, nil when none
+	// is: a send blocked by flow control does not see that context, so the
+	// watchdog resets the stream when it ends.
+	sendMu  sync.Mutex
+	sending context.Context
+	broken  atomic.Bool
 
 	qmu   sync.Mutex
 	queue ring
@@ -125,11 +126,9 @@ func (s *sharedStream) send(ctx context.Context, w *waiter) error {
 	if err := g.push(w); err != nil {
 		return err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		g.sendDeadline.Store(dl.UnixNano())
-	}
+	g.setSending(ctx)
 	err := g.stream.SendMsg(w.req)
-	g.sendDeadline.Store(0)
+	g.setSending(nil)
 	if err != nil {
 		// The stream is gone; its receiver learns why from RecvMsg and
 		// fails every waiter, w included. The next send opens a new one.
@@ -204,6 +203,20 @@ func (s *sharedStream) fail(g *streamGen, err error) {
 	}
 }
 
+func (g *streamGen) setSending(ctx context.Context) {
+	g.sendMu.Lock()
+	g.sending = ctx
+	g.sendMu.Unlock()
+}
+
+// sendAbandoned says whether a send is in progress for an operation whose
+// context has ended.
+func (g *streamGen) sendAbandoned() bool {
+	g.sendMu.Lock()
+	defer g.sendMu.Unlock()
+	return g.sending != nil && g.sending.Err() != nil
+}
+
 func (g *streamGen) push(w *waiter) error {
 	g.qmu.Lock()
 	defer g.qmu.Unlock()
@@ -220,9 +233,9 @@ func (g *streamGen) pop() *waiter {
 	return g.queue.pop()
 }
 
-// watch resets a stream whose send stays blocked past the operation's
-// deadline (a target that stopped reading), so that no operation outlives
-// its timeout and no worker hangs.
+// watch resets a stream whose send stays blocked after its operation's
+// context ended (a target that stopped reading), so that no operation
+// outlives its timeout and no worker hangs.
 func (s *sharedStream) watch() {
 	defer s.wg.Done()
 	t := time.NewTicker(watchdogPeriod)
@@ -231,12 +244,8 @@ func (s *sharedStream) watch() {
 		select {
 		case <-s.ctx.Done():
 			return
-		case now := <-t.C:
-			g := s.active.Load()
-			if g == nil {
-				continue
-			}
-			if d := g.sendDeadline.Load(); d != 0 && now.UnixNano() > d {
+		case <-t.C:
+			if g := s.active.Load(); g != nil && g.sendAbandoned() {
 				g.cancel(bench.WithClass(bench.ClassTimeout, errors.New("grpc: a send on the stream blocked past its operation's timeout (the target stopped reading); the stream was reset")))
 			}
 		}
