@@ -1,0 +1,172 @@
+package queue
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/commsbench/commsbench/results"
+)
+
+// consumerSpec is what the consumers of a group share.
+type consumerSpec struct {
+	queue        string
+	prefetch     int
+	autoAck      bool
+	work         time.Duration
+	requeueEvery int
+	// acct is the run's accounting; nil for a standalone echo target, which
+	// only answers.
+	acct *consumerAccounting
+}
+
+// consumerAccounting connects consumers to the run they measure.
+type consumerAccounting struct {
+	run       uint32
+	ledger    *ledger
+	producers int
+}
+
+// consumer is the far side of the queue: an inventory-like service that
+// takes each message, works on it for a while, answers the reply-to address
+// if there is one, and acknowledges it.
+type consumer struct {
+	spec       *consumerSpec
+	ch         *amqp.Channel
+	tag        string
+	deliveries <-chan amqp.Delivery
+	done       chan struct{}
+	order      *orderTracker
+
+	consumed, replied, rejected atomic.Int64
+
+	// mu guards what Finish reads while the consumer may still run.
+	mu         sync.Mutex
+	e2e        *hdrhistogram.Histogram
+	lastRecvNS int64 // when the last measured message first arrived, Unix ns
+	err        error // first failed ack or reply
+}
+
+// startConsumer opens a channel on conn and starts consuming.
+func startConsumer(conn *amqp.Connection, spec *consumerSpec, tag string, timeout time.Duration) (*consumer, error) {
+	c := &consumer{spec: spec, tag: tag, done: make(chan struct{})}
+	if spec.acct != nil {
+		c.e2e = results.NewHistogram()
+		c.order = newOrderTracker(spec.acct.producers)
+	}
+	err := boundedCall(conn, timeout, func() error {
+		ch, err := conn.Channel()
+		if err != nil {
+			return fmt.Errorf("open a channel: %w", err)
+		}
+		c.ch = ch
+		if spec.prefetch > 0 && !spec.autoAck {
+			if err := ch.Qos(spec.prefetch, 0, false); err != nil {
+				return fmt.Errorf("set prefetch %d: %w", spec.prefetch, err)
+			}
+		}
+		c.deliveries, err = ch.Consume(spec.queue, tag, spec.autoAck, false, false, false, nil)
+		if err != nil {
+			return fmt.Errorf("consume %q: %w", spec.queue, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	go c.loop()
+	return c, nil
+}
+
+func (c *consumer) loop() {
+	defer close(c.done)
+	for d := range c.deliveries {
+		c.handle(&d)
+	}
+}
+
+func (c *consumer) handle(d *amqp.Delivery) {
+	now := time.Now()
+	spec := c.spec
+	h, herr := ParseHeader(d.Body)
+	if n := uint64(spec.requeueEvery); n > 0 && herr == nil && !d.Redelivered && h.Seq%n == n-1 {
+		// Rejected before any processing: the message is not received yet.
+		c.rejected.Add(1)
+		c.fail(d.Nack(false, true))
+		return
+	}
+	if a := spec.acct; a != nil {
+		if herr != nil || h.Run != a.run {
+			a.ledger.foreign.Add(1)
+		} else {
+			ooo := false
+			if !d.Redelivered {
+				ooo = c.order.observe(h.Producer, h.Seq)
+			}
+			if a.ledger.received(h, d.Redelivered, ooo) && !h.Warmup {
+				c.mu.Lock()
+				results.RecordClamped(c.e2e, now.UnixNano()-h.SentNS)
+				c.lastRecvNS = max(c.lastRecvNS, now.UnixNano())
+				c.mu.Unlock()
+			}
+		}
+	}
+	if spec.work > 0 {
+		time.Sleep(spec.work)
+	}
+	if d.ReplyTo != "" {
+		err := c.ch.Publish("", d.ReplyTo, false, false, amqp.Publishing{
+			CorrelationId: d.CorrelationId,
+			Body:          d.Body,
+		})
+		if err == nil {
+			c.replied.Add(1)
+		}
+		c.fail(err)
+	}
+	if !spec.autoAck {
+		c.fail(d.Ack(false))
+	}
+	c.consumed.Add(1)
+}
+
+func (c *consumer) fail(err error) {
+	if err == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+}
+
+// stop cancels the subscription and waits, within timeout, for the
+// messages already handed over to be handled. Unacknowledged messages go
+// back to the queue when the channel closes.
+func (c *consumer) stop(conn *amqp.Connection, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	if !c.ch.IsClosed() {
+		_ = boundedCall(conn, timeout, func() error { return c.ch.Cancel(c.tag, false) })
+	}
+	select {
+	case <-c.done:
+	case <-time.After(time.Until(deadline)):
+	}
+}
+
+// snapshot returns a copy of the consumer's end-to-end histogram and the
+// time of its last measured message.
+func (c *consumer) snapshot() (*hdrhistogram.Histogram, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := results.NewHistogram()
+	if c.e2e != nil {
+		h.Merge(c.e2e)
+	}
+	return h, c.lastRecvNS
+}

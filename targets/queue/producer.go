@@ -1,0 +1,270 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
+)
+
+// Error classes of queue operations.
+const (
+	ClassNacked           = "nacked"
+	ClassConnectionClosed = "connection_closed"
+)
+
+// producer publishes on one channel. Engine workers share it; a mutex
+// keeps the sequence numbers in publish order, which is also the order of
+// the channel's delivery tags: the message with sequence number n has
+// delivery tag n+1, so confirms need no lookup table.
+type producer struct {
+	id   uint32
+	w    *Workload
+	conn *amqp.Connection
+	ch   *amqp.Channel
+	// sem bounds messages awaiting their confirm or reply; nil when unbounded.
+	sem chan struct{}
+
+	mu   sync.Mutex
+	next uint64
+
+	// Request-reply: replies are matched to their waiting worker by
+	// sequence number.
+	waitMu  sync.Mutex
+	waiting map[uint64]chan []byte
+
+	// Publish latency in request-reply mode (in one-way mode it is the
+	// engine's own measurement).
+	pubMu   sync.Mutex
+	publish *hdrhistogram.Histogram
+
+	listeners sync.WaitGroup
+}
+
+// startProducer opens the producer's channel and its listeners.
+func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, error) {
+	cfg := w.cfg
+	p := &producer{id: uint32(id), w: w, conn: conn}
+	if cfg.InFlight > 0 {
+		p.sem = make(chan struct{}, cfg.InFlight)
+	}
+	if cfg.Mode == ModeRPC {
+		p.waiting = map[uint64]chan []byte{}
+		p.publish = results.NewHistogram()
+	}
+	err := boundedCall(conn, cfg.DialTimeout, func() error {
+		ch, err := conn.Channel()
+		if err != nil {
+			return fmt.Errorf("open a channel: %w", err)
+		}
+		p.ch = ch
+		if cfg.Confirm {
+			if err := ch.Confirm(false); err != nil {
+				return fmt.Errorf("enable publisher confirms: %w", err)
+			}
+			// The client library hands confirms over in delivery-tag order
+			// and gives up on a listener that blocks for seconds: this one
+			// only flips bits.
+			confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 4096))
+			p.listeners.Add(1)
+			go func() {
+				defer p.listeners.Done()
+				for c := range confirms {
+					w.ledger.confirm(p.id, c.DeliveryTag-1, c.Ack)
+				}
+			}()
+		}
+		returns := ch.NotifyReturn(make(chan amqp.Return, 256))
+		p.listeners.Add(1)
+		go func() {
+			defer p.listeners.Done()
+			for r := range returns {
+				if h, err := ParseHeader(r.Body); err == nil && h.Run == w.runTag {
+					w.ledger.returned(h.Producer, h.Seq)
+				}
+			}
+		}()
+		if cfg.Mode == ModeRPC {
+			replies, err := ch.Consume(DirectReplyTo, "", true, false, false, false, nil)
+			if err != nil {
+				return fmt.Errorf("consume direct replies (%s): %w", DirectReplyTo, err)
+			}
+			p.listeners.Add(1)
+			go func() {
+				defer p.listeners.Done()
+				for d := range replies {
+					p.reply(d.Body)
+				}
+			}()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// reply hands a reply to the worker waiting for it. Without consumers of
+// its own, the run learns from the replies which messages arrived.
+func (p *producer) reply(body []byte) {
+	h, err := ParseHeader(body)
+	if err != nil || h.Run != p.w.runTag || h.Producer != p.id {
+		return
+	}
+	if p.w.cfg.Consumers == 0 {
+		p.w.ledger.received(h, false, false)
+	}
+	p.waitMu.Lock()
+	c := p.waiting[h.Seq]
+	delete(p.waiting, h.Seq)
+	p.waitMu.Unlock()
+	if c != nil {
+		c <- body
+	}
+}
+
+func (p *producer) forget(seq uint64) {
+	p.waitMu.Lock()
+	delete(p.waiting, seq)
+	p.waitMu.Unlock()
+}
+
+// client is one engine worker's side: its own message buffer and reply slot.
+type client struct {
+	w      *Workload
+	worker int
+	body   []byte
+	replyC chan []byte
+	msg    amqp.Publishing
+}
+
+// NewClient returns a worker's client.
+func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	body := make([]byte, bodySize(w.cfg.PayloadBytes))
+	_, _ = rand.Read(body)
+	c := &client{w: w, worker: worker, body: body, replyC: make(chan []byte, 1)}
+	c.msg = amqp.Publishing{Body: body, DeliveryMode: amqp.Transient}
+	if w.cfg.Persistent {
+		c.msg.DeliveryMode = amqp.Persistent
+	}
+	if w.cfg.Mode == ModeRPC {
+		c.msg.ReplyTo = DirectReplyTo
+	}
+	return c, nil
+}
+
+// Do publishes one message and waits for what the mode waits for: the
+// broker's confirm (with confirms on) and, in request-reply mode, the reply.
+func (c *client) Do(ctx context.Context, op bench.Op) error {
+	w := c.w
+	var p *producer
+	if w.cfg.OpenLoop {
+		p = w.producers[uint64(op.Seq)%uint64(len(w.producers))]
+	} else {
+		p = w.producers[c.worker%len(w.producers)]
+	}
+	if p.sem != nil {
+		select {
+		case p.sem <- struct{}{}:
+			defer func() { <-p.sem }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	rpc := w.cfg.Mode == ModeRPC
+	Header{Run: w.runTag, Producer: p.id, SentNS: op.Intended.UnixNano(), Warmup: op.Warmup, Reply: rpc}.Put(c.body)
+	if !op.Warmup {
+		w.noteMeasured(op.Intended)
+	}
+
+	p.mu.Lock()
+	seq := p.next
+	putSeq(c.body, seq)
+	if rpc {
+		c.msg.CorrelationId = strconv.FormatUint(seq, 10)
+		p.waitMu.Lock()
+		p.waiting[seq] = c.replyC
+		p.waitMu.Unlock()
+	}
+	dc, err := p.ch.PublishWithDeferredConfirm("", w.queue, true, false, c.msg)
+	if err == nil {
+		p.next++
+	}
+	p.mu.Unlock()
+	if err != nil {
+		if rpc {
+			p.forget(seq)
+		}
+		return w.opError("publish", err)
+	}
+	w.ledger.published(p.id, seq, op.Warmup)
+
+	if dc != nil {
+		select {
+		case <-dc.Done():
+		case <-ctx.Done():
+			if rpc {
+				p.forget(seq)
+			}
+			return ctx.Err()
+		}
+		if !dc.Acked() {
+			if rpc {
+				p.forget(seq)
+			}
+			if p.ch.IsClosed() {
+				return w.opError("await confirm", amqp.ErrClosed)
+			}
+			return bench.Errorf(ClassNacked, "the broker nacked message %d of producer %d", seq, p.id)
+		}
+		if rpc && !op.Warmup {
+			p.pubMu.Lock()
+			results.RecordClamped(p.publish, int64(time.Since(op.Intended)))
+			p.pubMu.Unlock()
+		}
+	}
+	if !rpc {
+		return nil
+	}
+	for {
+		select {
+		case got := <-c.replyC:
+			if h, err := ParseHeader(got); err == nil && h.Run == w.runTag && (h.Seq != seq || h.Producer != p.id) {
+				// A late reply to an earlier request of this worker that
+				// timed out: not ours.
+				continue
+			}
+			if !bytes.Equal(got, c.body) {
+				return fmt.Errorf("%w (reply of %d bytes for %d sent)", bench.ErrEchoMismatch, len(got), len(c.body))
+			}
+			return nil
+		case <-ctx.Done():
+			p.forget(seq)
+			return ctx.Err()
+		}
+	}
+}
+
+// opError classifies a failed publish. A closed channel or connection is
+// the broker gone (or the channel closed by a protocol error): the error
+// says which, once, without the password.
+func (w *Workload) opError(what string, err error) error {
+	if lost := w.brokerErr(); lost != nil {
+		return bench.WithClass(ClassConnectionClosed, fmt.Errorf("%s: %w", what, lost))
+	}
+	if errors.Is(err, amqp.ErrClosed) {
+		return bench.WithClass(ClassConnectionClosed, fmt.Errorf("%s: %w", what, w.red.err(err)))
+	}
+	return fmt.Errorf("%s: %w", what, w.red.err(err))
+}
