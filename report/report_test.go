@@ -1,0 +1,220 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/commsbench/commsbench/results"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s", path, got)
+	}
+}
+
+func TestTableGolden(t *testing.T) {
+	rows := fixtureRows()
+	for _, format := range []string{FormatText, FormatMarkdown} {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, rows, format); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "table."+format, buf.Bytes())
+	}
+	if err := WriteTable(&bytes.Buffer{}, rows, "yaml"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+// TestCells checks each column of the trade-off table against the
+// figures it is made of.
+func TestCells(t *testing.T) {
+	rows := fixtureRows()
+	tests := []struct {
+		row  int
+		want []string
+	}{
+		// REST: the caller waits for the response, which is also end to end.
+		{0, []string{"order-payment-rest", "REST", "120µs / 310µs", "120µs / 310µs", "18.2k", "48.0µs", "57600/57600 answered", "embedded echo target"}},
+		// gRPC names its mode.
+		{1, []string{"user-auth-grpc", "gRPC unary", "95.0µs / 210µs", "95.0µs / 210µs", "25.3k", "31.0µs", "78900/78900 answered", "embedded echo target"}},
+		// Oneway: the caller waits for the confirm; delivery is end to end.
+		{2, []string{"order-inventory-queue", "queue · oneway", "410µs / 1.20ms", "2.10ms / 4.00ms", "9.10k", "35.0µs", "30300/30300, 0 lost, 0 dup", "rabbitmq 3.12.1"}},
+		// RPC waits for the reply.
+		{3, []string{"order-inventory-queue-rpc", "queue · rpc", "650µs / 1.90ms", "650µs / 1.90ms", "7.40k", "52.0µs", "25197/25200 answered", "rabbitmq 3.12.1"}},
+		// Events count every group's deliveries.
+		{4, []string{"order-placed-event", "event · 2 groups", "1.30ms / 3.40ms", "1.90ms / 4.60ms", "40.0k", "70.0µs", "246000/246000 (2 groups), 0 lost, 0 dup", "kfake (embedded, in-memory)"}},
+		// A skipped row says so and nothing more.
+		{5, []string{"order-inventory-quorum", "queue", "skipped", "", "", "", "", ""}},
+	}
+	for _, tt := range tests {
+		got := rows[tt.row].Cells()
+		if strings.Join(got, " | ") != strings.Join(tt.want, " | ") {
+			t.Errorf("row %d:\n got %q\nwant %q", tt.row, got, tt.want)
+		}
+	}
+}
+
+// TestSentences: each sentence is made of the table's figures.
+func TestSentences(t *testing.T) {
+	got := strings.Join(Sentences(fixtureRows()), "\n")
+	for _, want := range []string{
+		"At the same offered load of 1.00k ops/s, gRPC unary answered in 95.0µs at the median and 210µs at p99; REST in 120µs and 310µs.",
+		"The queue (oneway) made the caller wait 410µs for the broker's confirm, longer than the 120µs REST took to answer, and delivery took 2.10ms end to end (p99 4.00ms).",
+		"The event stream made the caller wait 1.30ms for the broker's acknowledgement, longer than the 120µs REST took to answer, and delivery took 1.90ms end to end (p99 4.60ms).",
+		"Request-reply over the queue (rpc) took 650µs at the median, 5.4× REST's 120µs; 1.90ms at p99 against 310µs.",
+		"At saturation (16 workers, closed loop), the event stream reached the most operations per second: 40.0k, then gRPC unary 25.3k, REST 18.2k, the queue (oneway) 9.10k and the queue (rpc) 7.40k.",
+		"Every message was delivered exactly once by the queue (oneway) (30300 of 30300) and the event stream (246000 of 246000).",
+		"The queue (rpc) had 3 errors out of 22200 operations in the saturation phase (timeout 3).",
+		"Per operation, gRPC unary cost this process the least CPU time: 31.0µs, against 35.0µs for the queue (oneway), 48.0µs for REST, 52.0µs for the queue (rpc) and 70.0µs for the event stream.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("sentences lack:\n%s\ngot:\n%s", want, got)
+		}
+	}
+}
+
+// TestSentenceCases covers the comparisons that the fixture does not.
+func TestSentenceCases(t *testing.T) {
+	rows := fixtureRows()
+	// A queue faster than the call it is compared with says "instead of".
+	fast := rows[2]
+	fast.SameLoad.Latency["publish"] = latency(50_000, 90_000, 1000)
+	got := strings.Join(Sentences([]Row{rows[0], fast}), "\n")
+	if want := "The queue (oneway) made the caller wait 50.0µs (the broker's confirm) instead of the 120µs REST took to answer, but delivery took 2.10ms end to end (p99 4.00ms)."; !strings.Contains(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// A scenario that fell behind the offered load is named.
+	slow := rows[1]
+	slow.SameLoad.Throughput.OpsPerS = 700
+	got = strings.Join(Sentences([]Row{slow}), "\n")
+	if want := "GRPC"; strings.Contains(got, want) {
+		t.Errorf("capitalised gRPC: %s", got)
+	}
+	if want := "gRPC unary did not keep up with 1.00k ops/s: it completed 700 ops/s"; !strings.Contains(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// Loss is reported, not hidden in a count.
+	lossy := rows[4]
+	lossy.SameLoad.Counts.Delivery.Lost = 5
+	got = strings.Join(Sentences([]Row{lossy}), "\n")
+	if want := "The event stream lost 5 and duplicated 0 of 246000 messages expected."; !strings.Contains(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// Nothing measured, nothing said.
+	if s := Sentences([]Row{rows[5]}); len(s) != 0 {
+		t.Errorf("sentences for a skipped row: %q", s)
+	}
+}
+
+// TestRowsGrouping: results group by scenario and phase; results made
+// outside a suite group by transport and label, their phase taken from
+// the load mode; the latest of repeated runs is shown.
+func TestRowsGrouping(t *testing.T) {
+	a := fixture{scenario: "", transport: "rest", phase: "", opsPerS: 100, respP50: 1000, respP99: 2000}.result()
+	a.Load.Mode = "open"
+	b := fixture{scenario: "", transport: "rest", phase: "", opsPerS: 900, respP50: 1000, respP99: 2000}.result()
+	b.Load.Mode = "closed"
+	c := fixture{scenario: "", transport: "rest", phase: "", opsPerS: 200, respP50: 1000, respP99: 2000}.result()
+	c.Load.Mode = "open"
+	c.StartedAt = c.StartedAt.Add(time.Minute)
+	a.Label, b.Label, c.Label = "x", "x", "x"
+	rows := Rows([]*results.Result{a, b, c})
+	if len(rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(rows))
+	}
+	r := rows[0]
+	if r.Scenario != "rest x" || r.SameLoad != c || r.Saturation != b {
+		t.Errorf("row %q: same load %p (want the later %p), saturation %p (want %p)", r.Scenario, r.SameLoad, c, r.Saturation, b)
+	}
+}
+
+// TestHTMLStructure: one self-contained page with the trade-off table,
+// one percentile chart, one timeline per scenario that ran, and no
+// reference to anything outside the file.
+func TestHTMLStructure(t *testing.T) {
+	rows := fixtureRows()
+	var buf bytes.Buffer
+	page := Page{Title: "microservices suite", Generated: fixtureStart.Add(time.Hour), Rows: rows}
+	if err := WriteHTML(&buf, page); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	golden(t, "report.html", buf.Bytes())
+
+	count := func(re string) int { return len(regexp.MustCompile(re).FindAllString(html, -1)) }
+	if n := count(`<table class="tradeoff"`); n != 1 {
+		t.Errorf("%d trade-off tables, want 1", n)
+	}
+	tbody := html[strings.Index(html, `<table class="tradeoff"`):]
+	tbody = tbody[:strings.Index(tbody, "</table>")]
+	if n := strings.Count(tbody, "<tr"); n != len(rows)+1 {
+		t.Errorf("trade-off table has %d rows with its header, want %d", n, len(rows)+1)
+	}
+	if n := count(`data-chart="percentiles"`); n != 1 {
+		t.Errorf("%d percentile charts, want 1", n)
+	}
+	if n := count(`data-chart="timeline"`); n != 5 {
+		t.Errorf("%d timeline charts, want one per scenario that ran (5)", n)
+	}
+	// One line per scenario in the percentile chart.
+	pc := html[strings.Index(html, `data-chart="percentiles"`):]
+	pc = pc[:strings.Index(pc, "</svg>")]
+	if n := strings.Count(pc, "<polyline"); n != 5 {
+		t.Errorf("percentile chart has %d lines, want 5", n)
+	}
+	for _, bad := range []string{"http://", "https://", "//cdn", "<script", "src=", "url(", "@import", "<link"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("report contains %q: it must not refer to anything outside itself", bad)
+		}
+	}
+	for _, want := range []string{
+		"Content-Security-Policy", "default-src 'none'",
+		"order-inventory-quorum skipped: no RabbitMQ answers",
+		"Test CPU @ 2.0GHz", "go1.26.8", "queue: rabbitmq 3.12.1", "event: kfake (embedded, in-memory)",
+		"<code>commsbench suite microservices --duration 3s</code>",
+		"order-placed-event: the embedded broker keeps every message in memory",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestHTMLEscapes: names from result files cannot inject markup.
+func TestHTMLEscapes(t *testing.T) {
+	rows := fixtureRows()[:1]
+	rows[0].Scenario = `<img src=x onerror=alert(1)>`
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, Page{Rows: rows, Generated: fixtureStart}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "<img") {
+		t.Error("a scenario name was written as markup")
+	}
+}

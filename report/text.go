@@ -1,0 +1,196 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/commsbench/commsbench/results"
+)
+
+// Table formats.
+const (
+	FormatText     = "text"
+	FormatMarkdown = "markdown"
+)
+
+// Header is the trade-off table's column names.
+func Header() []string {
+	return []string{"scenario", "mechanism", "caller waits p50 / p99", "end to end p50 / p99", "max ops/s", "CPU/op", "delivered", "broker"}
+}
+
+// Cells are a row's table cells, in Header's order. Missing figures are "-".
+func (r Row) Cells() []string {
+	cells := []string{r.Scenario, r.Mechanism()}
+	if st := r.Status(); st == "skipped" || st == "failed" {
+		return append(cells, st, "", "", "", "", "")
+	}
+	pair := func(p Percentiles, ok bool) string {
+		if !ok {
+			return "-"
+		}
+		return results.FormatNS(p.P50) + " / " + results.FormatNS(p.P99)
+	}
+	cells = append(cells, pair(r.CallerWaits()), pair(r.EndToEnd()))
+	if v, ok := r.MaxOpsPerS(); ok {
+		cells = append(cells, results.FormatRate(v))
+	} else {
+		cells = append(cells, "-")
+	}
+	if v, ok := r.CPUPerOpUS(); ok {
+		cells = append(cells, results.FormatNS(v*1e3))
+	} else {
+		cells = append(cells, "-")
+	}
+	if d, ok := r.Delivered(); ok {
+		cells = append(cells, d.String())
+	} else {
+		cells = append(cells, "-")
+	}
+	return append(cells, r.Broker())
+}
+
+// Legend explains the columns, one sentence each.
+func Legend() []string {
+	return []string{
+		"caller waits: what the sending service waited for at the same offered load — the response for REST, gRPC and queue rpc, the broker's confirm for queue oneway and events.",
+		"end to end: from when the operation was due to when the receiving service had it (coordinated omission corrected); for calls, the response.",
+		"max ops/s: the throughput reached in the saturation phase.",
+		"CPU/op: this process's CPU time per operation at the same offered load; it includes embedded targets and the embedded Kafka broker, not an external broker such as RabbitMQ.",
+		"delivered: messages received out of those expected over both phases (sent × subscribing groups), lost and duplicated ones; for calls, answers out of requests.",
+	}
+}
+
+// Problems lists what went wrong: skipped scenarios with their reason and
+// fix, and phases that failed.
+func Problems(rows []Row) []string {
+	var out []string
+	for _, r := range rows {
+		if r.Skipped != "" {
+			s := fmt.Sprintf("%s skipped: %s", r.Scenario, r.Skipped)
+			if r.Fix != "" {
+				s += ". To run it: " + r.Fix
+			}
+			out = append(out, s)
+			continue
+		}
+		if r.SameLoadErr != "" {
+			out = append(out, fmt.Sprintf("%s failed in the same-load phase: %s", r.Scenario, r.SameLoadErr))
+		}
+		if r.SaturationErr != "" {
+			out = append(out, fmt.Sprintf("%s failed in the saturation phase: %s", r.Scenario, r.SaturationErr))
+		}
+	}
+	return out
+}
+
+// WriteTable prints the trade-off table, the sentences drawn from it and
+// what was skipped or failed, as aligned text or markdown.
+func WriteTable(w io.Writer, rows []Row, format string) error {
+	switch format {
+	case FormatMarkdown:
+		return writeMarkdown(w, rows)
+	case FormatText, "":
+		return writeText(w, rows)
+	}
+	return fmt.Errorf("unknown format %q (want text or markdown)", format)
+}
+
+func writeText(w io.Writer, rows []Row) error {
+	if line := PhaseLine(rows); line != "" {
+		fmt.Fprintf(w, "%s\n\n", line)
+	}
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\n", strings.Join(Header(), "\t"))
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\n", strings.Join(r.Cells(), "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Rows that end in empty cells would end in padding.
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+		}
+	}
+	if s := Sentences(rows); len(s) > 0 {
+		fmt.Fprintln(w)
+		for _, line := range s {
+			fmt.Fprintf(w, "- %s\n", wrap(line, 100, "  "))
+		}
+	}
+	if p := Problems(rows); len(p) > 0 {
+		fmt.Fprintln(w)
+		for _, line := range p {
+			fmt.Fprintf(w, "%s\n", wrap(line, 100, "  "))
+		}
+	}
+	return nil
+}
+
+func writeMarkdown(w io.Writer, rows []Row) error {
+	if line := PhaseLine(rows); line != "" {
+		fmt.Fprintf(w, "%s\n\n", escapeMD(line))
+	}
+	fmt.Fprintf(w, "| %s |\n|", strings.Join(Header(), " | "))
+	for i := range Header() {
+		if i >= 2 && i <= 5 {
+			fmt.Fprint(w, "---:|")
+		} else {
+			fmt.Fprint(w, "---|")
+		}
+	}
+	fmt.Fprintln(w)
+	for _, r := range rows {
+		cells := r.Cells()
+		for i := range cells {
+			cells[i] = escapeMD(cells[i])
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+	if s := Sentences(rows); len(s) > 0 {
+		fmt.Fprintln(w)
+		for _, line := range s {
+			fmt.Fprintf(w, "- %s\n", escapeMD(line))
+		}
+	}
+	if p := Problems(rows); len(p) > 0 {
+		fmt.Fprintln(w)
+		for _, line := range p {
+			fmt.Fprintf(w, "> %s\n", escapeMD(line))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, l := range Legend() {
+		fmt.Fprintf(w, "<sub>%s</sub><br>\n", escapeMD(l))
+	}
+	return nil
+}
+
+func escapeMD(s string) string {
+	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;").Replace(s)
+}
+
+// wrap breaks s into lines of at most width runes at spaces, indenting
+// the continuation lines.
+func wrap(s string, width int, indent string) string {
+	words := strings.Fields(s)
+	var b strings.Builder
+	n := 0
+	for i, wd := range words {
+		l := len([]rune(wd))
+		if i > 0 && n+1+l > width {
+			b.WriteString("\n" + indent)
+			n = len(indent)
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(wd)
+		n += l
+	}
+	return b.String()
+}
