@@ -1,0 +1,385 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Percentile sources: how one figure is made from several runs of a group.
+const (
+	// PercentileMedian is the median of the runs' own figures (benchstat's
+	// habit, and what the significance test compares).
+	PercentileMedian = "median"
+	// PercentileMerged reads the figure from the runs' HDR histograms
+	// merged into one, as if all operations had been one run.
+	PercentileMerged = "merged"
+)
+
+// DefaultPercentiles are the latency figures compare shows by default.
+func DefaultPercentiles() []string { return []string{"p50", "p99", "p99.9", "max"} }
+
+// CompareOptions say what to compare and how.
+type CompareOptions struct {
+	// Latency is the latency kind to show ("publish"); "" shows each
+	// result's main latency.
+	Latency string
+	// Percentiles are the latency figures to show (DefaultPercentiles when empty).
+	Percentiles []string
+	// GroupBy are the grouping keys (DefaultGroupBy when empty).
+	GroupBy []string
+	// Baseline is the index of the side the others are compared against.
+	Baseline int
+	// Alpha is the significance level (DefaultAlpha when 0).
+	Alpha float64
+	// PercentileSource is PercentileMedian (default) or PercentileMerged.
+	PercentileSource string
+}
+
+// Side is one side of a comparison: a name and its runs.
+type Side struct {
+	Name    string
+	Results []*Result
+}
+
+// Comparison is the outcome of Compare: one row per group, a block per side.
+type Comparison struct {
+	Alpha            float64 `json:"alpha"`
+	PercentileSource string  `json:"percentile_source"`
+	// Latency is the latency kind shown, "main" for each result's main one.
+	Latency  string            `json:"latency"`
+	Baseline int               `json:"baseline"`
+	Sides    []SideInfo        `json:"sides"`
+	Metrics  []string          `json:"metrics"`
+	Groups   []GroupComparison `json:"groups"`
+	Notes    []string          `json:"notes,omitempty"`
+
+	metrics []Metric
+}
+
+// SideInfo names a side and counts its runs.
+type SideInfo struct {
+	Name string `json:"name"`
+	Runs int    `json:"runs"`
+}
+
+// GroupComparison is one row: a group's figures on every side.
+type GroupComparison struct {
+	Name    string `json:"name"`
+	Latency string `json:"latency"`
+	// Sides has one entry per side; null where the side has no run of
+	// this group.
+	Sides []*SideGroup `json:"sides"`
+}
+
+// SideGroup is the runs of one group on one side, summarised.
+type SideGroup struct {
+	N       int             `json:"n"`
+	Metrics []MetricSummary `json:"metrics"`
+}
+
+// MetricSummary is one metric over the runs of a group on one side.
+type MetricSummary struct {
+	Metric string `json:"metric"`
+	Unit   string `json:"unit"`
+	// Runs are the metric's values, one per run: the sample.
+	Runs   []float64 `json:"runs"`
+	Median float64   `json:"median"`
+	// Merged is the latency figure read from the merged histograms of
+	// the runs (latency figures only).
+	Merged *float64 `json:"merged,omitempty"`
+	// Value is the figure shown: Median, or Merged with the merged source.
+	Value float64 `json:"value"`
+	// Delta is the change against the baseline side (absent on the
+	// baseline and where the baseline has no run of the group).
+	Delta *Delta `json:"delta,omitempty"`
+}
+
+// Delta is a change against the baseline.
+type Delta struct {
+	// Change is in percent of the baseline, or in percentage points for
+	// the error rate (Unit says which); null when the baseline is 0 and the
+	// change therefore has no percentage.
+	Change *float64 `json:"change"`
+	Unit   string   `json:"unit"`
+	Significance
+}
+
+// Compare summarises the runs of each side by group and tests every other
+// side against the baseline side.
+func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
+	if len(sides) == 0 {
+		return nil, errors.New("nothing to compare")
+	}
+	if o.Baseline < 0 || o.Baseline >= len(sides) {
+		return nil, fmt.Errorf("baseline side %d: there are %d sides", o.Baseline+1, len(sides))
+	}
+	if o.Alpha == 0 {
+		o.Alpha = DefaultAlpha
+	}
+	if o.Alpha <= 0 || o.Alpha >= 1 {
+		return nil, fmt.Errorf("alpha %v: must be between 0 and 1, such as 0.05", o.Alpha)
+	}
+	switch o.PercentileSource {
+	case "":
+		o.PercentileSource = PercentileMedian
+	case PercentileMedian, PercentileMerged:
+	default:
+		return nil, fmt.Errorf("percentile source %q: choose %s or %s", o.PercentileSource, PercentileMedian, PercentileMerged)
+	}
+	if o.Latency != "" && !knownLatencyKind(o.Latency) {
+		return nil, fmt.Errorf("unknown latency %q (latencies: %s)", o.Latency, strings.Join(LatencyKinds(), ", "))
+	}
+	if len(o.GroupBy) == 0 {
+		o.GroupBy = DefaultGroupBy()
+	}
+	if len(o.Percentiles) == 0 {
+		o.Percentiles = DefaultPercentiles()
+	}
+	metrics := []Metric{{Name: MetricOpsPerS, kind: kindRate}, {Name: MetricErrorRate, kind: kindFraction}}
+	for _, p := range o.Percentiles {
+		fig, err := ParseFigure(strings.TrimSpace(p))
+		if err != nil {
+			return nil, err
+		}
+		name := fig
+		if o.Latency != "" {
+			name = o.Latency + "." + fig
+		}
+		metrics = append(metrics, Metric{Name: name, Latency: o.Latency, Figure: fig, kind: kindLatency})
+	}
+
+	c := &Comparison{
+		Alpha:            o.Alpha,
+		PercentileSource: o.PercentileSource,
+		Latency:          o.Latency,
+		Baseline:         o.Baseline,
+		metrics:          metrics,
+	}
+	if c.Latency == "" {
+		c.Latency = "main"
+	}
+	for _, m := range metrics {
+		c.Metrics = append(c.Metrics, m.Name)
+	}
+
+	// Rows in order of first appearance, baseline side first.
+	order := append([]int{o.Baseline}, others(len(sides), o.Baseline)...)
+	rowIndex := map[string]int{}
+	perSide := make([]map[string]*runGroup, len(sides))
+	for i, s := range sides {
+		if len(s.Results) == 0 {
+			return nil, fmt.Errorf("side %s holds no result", s.Name)
+		}
+		c.Sides = append(c.Sides, SideInfo{Name: s.Name, Runs: len(s.Results)})
+		perSide[i] = map[string]*runGroup{}
+		for _, g := range groupRuns(s.Results, o.GroupBy) {
+			perSide[i][g.name] = g
+			c.Notes = append(c.Notes, groupWarnings(g, s.Name)...)
+		}
+	}
+	for _, i := range order {
+		for _, g := range groupRuns(sides[i].Results, o.GroupBy) {
+			if _, ok := rowIndex[g.name]; ok {
+				continue
+			}
+			rowIndex[g.name] = len(c.Groups)
+			c.Groups = append(c.Groups, GroupComparison{
+				Name:    g.name,
+				Latency: Metric{Latency: o.Latency}.LatencyOf(g.runs[0]),
+				Sides:   make([]*SideGroup, len(sides)),
+			})
+		}
+	}
+	for gi := range c.Groups {
+		row := &c.Groups[gi]
+		for si := range sides {
+			g := perSide[si][row.Name]
+			if g == nil {
+				continue
+			}
+			sg, err := summariseGroup(g, metrics, o.PercentileSource)
+			if err != nil {
+				return nil, fmt.Errorf("%s: group %s: %w", sides[si].Name, g.name, err)
+			}
+			row.Sides[si] = sg
+		}
+		base := row.Sides[o.Baseline]
+		if base == nil {
+			continue
+		}
+		for si, sg := range row.Sides {
+			if si == o.Baseline || sg == nil {
+				continue
+			}
+			for mi := range sg.Metrics {
+				d := newDelta(metrics[mi], base.Metrics[mi], sg.Metrics[mi], o.Alpha)
+				sg.Metrics[mi].Delta = &d
+			}
+		}
+	}
+	c.Notes = append(c.Notes, c.footnotes(sides)...)
+	return c, nil
+}
+
+func others(n, skip int) []int {
+	var out []int
+	for i := 0; i < n; i++ {
+		if i != skip {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// summariseGroup computes every metric over the runs of one group.
+func summariseGroup(g *runGroup, metrics []Metric, source string) (*SideGroup, error) {
+	sg := &SideGroup{N: len(g.runs)}
+	for _, m := range metrics {
+		ms, err := summariseMetric(g.runs, m, source)
+		if err != nil {
+			return nil, err
+		}
+		sg.Metrics = append(sg.Metrics, ms)
+	}
+	return sg, nil
+}
+
+func summariseMetric(runs []*Result, m Metric, source string) (MetricSummary, error) {
+	ms := MetricSummary{Metric: m.Name, Unit: m.Unit()}
+	for _, r := range runs {
+		v, err := m.Value(r)
+		if err != nil {
+			return ms, err
+		}
+		ms.Runs = append(ms.Runs, v)
+	}
+	ms.Median = Median(ms.Runs)
+	ms.Value = ms.Median
+	if v, ok, err := m.mergedValue(runs); err != nil {
+		return ms, err
+	} else if ok {
+		ms.Merged = &v
+		if source == PercentileMerged {
+			ms.Value = v
+		}
+	}
+	return ms, nil
+}
+
+// newDelta compares one metric of a side against the baseline.
+func newDelta(m Metric, base, cur MetricSummary, alpha float64) Delta {
+	d := Delta{Unit: "%", Significance: TestSamples(base.Runs, cur.Runs, alpha)}
+	if m.kind == kindFraction {
+		d.Unit = "pp"
+		v := (cur.Value - base.Value) * 100
+		d.Change = &v
+		return d
+	}
+	switch {
+	case base.Value == cur.Value:
+		v := 0.0
+		d.Change = &v
+	case base.Value != 0:
+		v := (cur.Value/base.Value - 1) * 100
+		d.Change = &v
+	}
+	return d
+}
+
+// String prints the delta as the tables show it: "+12.3%" when the
+// change is significant, "~" when it is not, "+12.3%*" when it was not
+// tested (too few runs), "?" when it has no percentage.
+func (d Delta) String() string {
+	if d.Tested && !d.Significant {
+		return "~"
+	}
+	if d.Change == nil || math.IsNaN(*d.Change) || math.IsInf(*d.Change, 0) {
+		return "?"
+	}
+	var s string
+	if d.Unit == "pp" {
+		s = fmt.Sprintf("%+.2fpp", *d.Change)
+	} else {
+		s = fmt.Sprintf("%+.1f%%", *d.Change)
+	}
+	if !d.Tested {
+		s += "*"
+	}
+	return s
+}
+
+// footnotes are the sentences a reader needs beside the table.
+func (c *Comparison) footnotes(sides []Side) []string {
+	var notes []string
+	if c.PercentileSource == PercentileMerged {
+		notes = append(notes, "latency figures are read from the merged HDR histograms of each group's runs; ops/s and errors are the median of the runs; significance is tested on the per-run values")
+	} else {
+		notes = append(notes, "every figure is the median of the group's runs (per-run latency percentiles; --percentile-source merged reads them from the merged histograms instead)")
+	}
+	if len(sides) < 2 {
+		return notes
+	}
+	untested, tested := map[string]bool{}, false
+	for _, g := range c.Groups {
+		for _, sg := range g.Sides {
+			if sg == nil || len(sg.Metrics) == 0 || sg.Metrics[0].Delta == nil {
+				continue
+			}
+			d := sg.Metrics[0].Delta
+			if d.Tested {
+				tested = true
+			} else {
+				untested[fmt.Sprintf("n=%d+%d", d.N1, d.N2)] = true
+			}
+		}
+	}
+	if tested {
+		notes = append(notes, fmt.Sprintf("~: no significant difference (Mann–Whitney U test, p ≥ %g); other deltas are significant at p < %g", c.Alpha, c.Alpha))
+	}
+	if len(untested) > 0 {
+		ns := make([]string, 0, len(untested))
+		for n := range untested {
+			ns = append(ns, n)
+		}
+		sort.Strings(ns)
+		notes = append(notes, fmt.Sprintf("*: not significance-tested: fewer than %d runs on a side (%s), so the delta is a plain difference that noise alone can explain; repeat the runs (commsbench run --count %d) to test it", MinSamples, strings.Join(ns, ", "), MinSamples+1))
+	}
+	var partial []string
+	for _, s := range sides {
+		for _, r := range s.Results {
+			if r.Partial {
+				partial = append(partial, s.Name)
+				break
+			}
+		}
+	}
+	if len(partial) > 0 {
+		notes = append(notes, "includes interrupted (partial) runs: "+strings.Join(partial, ", "))
+	}
+	if m := machines(sides); len(m) > 1 {
+		notes = append(notes, "the runs come from different machines ("+strings.Join(m, "; ")+"): a difference may be the machine's")
+	}
+	return notes
+}
+
+// machines lists the distinct machines the runs of sides were measured on.
+func machines(sides []Side) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sides {
+		for _, r := range s.Results {
+			m := fmt.Sprintf("%s, %d CPUs", r.Env.CPUModel, r.Env.NumCPU)
+			if r.Env.Hostname != "" {
+				m = r.Env.Hostname + ": " + m
+			}
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}

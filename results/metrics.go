@@ -1,0 +1,259 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Metric names one figure of a result that compare and check work on:
+// a rate (ops_per_s, bytes_per_s), the error rate, or a figure of a
+// latency ("p99" of the result's main latency, "publish.p99.9" of a named
+// one).
+type Metric struct {
+	// Name is the canonical spelling: "ops_per_s", "error_rate", "p99.9",
+	// "publish.max".
+	Name string
+	// Latency is the latency kind of a latency figure; "" means each
+	// result's main latency (Result.MainLatency).
+	Latency string
+	// Figure is the latency figure: "p50", "p99.9", "min", "mean", "max".
+	Figure string
+	kind   metricKind
+}
+
+type metricKind int
+
+const (
+	kindLatency metricKind = iota
+	kindRate
+	kindFraction
+)
+
+// Metric names that are not latency figures.
+const (
+	MetricOpsPerS   = "ops_per_s"
+	MetricBytesPerS = "bytes_per_s"
+	MetricErrorRate = "error_rate"
+)
+
+// LatencyKinds are the latency names a result may hold, in display order.
+func LatencyKinds() []string {
+	return []string{Response, Service, SendDelay, Publish, EndToEnd}
+}
+
+func knownLatencyKind(k string) bool {
+	for _, n := range LatencyKinds() {
+		if n == k {
+			return true
+		}
+	}
+	return false
+}
+
+// metricHelp lists what ParseMetric accepts, for error messages.
+const metricHelp = "ops_per_s, bytes_per_s, error_rate, or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
+
+// ParseMetric reads a metric name. Unknown names are an error, never
+// ignored: a misspelled metric in a CI gate must not pass silently.
+func ParseMetric(s string) (Metric, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case MetricOpsPerS, "ops/s":
+		return Metric{Name: MetricOpsPerS, kind: kindRate}, nil
+	case MetricBytesPerS:
+		return Metric{Name: MetricBytesPerS, kind: kindRate}, nil
+	case MetricErrorRate:
+		return Metric{Name: MetricErrorRate, kind: kindFraction}, nil
+	}
+	latency, figure := "", s
+	// "publish.p99.9": a latency kind never starts with 'p' followed by a
+	// digit, so the first dot after a known kind name splits them.
+	if i := strings.IndexByte(s, '.'); i > 0 && knownLatencyKind(s[:i]) {
+		latency, figure = s[:i], s[i+1:]
+	}
+	fig, err := ParseFigure(figure)
+	if err != nil {
+		if latency == "" && strings.Contains(s, ".") && !strings.HasPrefix(s, "p") {
+			kind, _, _ := strings.Cut(s, ".")
+			return Metric{}, fmt.Errorf("unknown metric %q: no latency named %q (latencies: %s)", s, kind, strings.Join(LatencyKinds(), ", "))
+		}
+		return Metric{}, fmt.Errorf("unknown metric %q (want %s)", s, metricHelp)
+	}
+	name := fig
+	if latency != "" {
+		name = latency + "." + fig
+	}
+	return Metric{Name: name, Latency: latency, Figure: fig, kind: kindLatency}, nil
+}
+
+// ParseFigure reads a latency figure ("p99.9", "max") and returns its
+// canonical spelling; "p999" and "p99.9" are the same.
+func ParseFigure(s string) (string, error) {
+	switch s {
+	case "min", "mean", "max":
+		return s, nil
+	case "p999":
+		return "p99.9", nil
+	case "p9999":
+		return "p99.99", nil
+	}
+	p, err := ParsePercentile(s)
+	if err != nil {
+		return "", err
+	}
+	return "p" + strconv.FormatFloat(p, 'f', -1, 64), nil
+}
+
+// IsLatency says whether m is a latency figure.
+func (m Metric) IsLatency() bool { return m.kind == kindLatency }
+
+// HigherIsBetter says which direction is an improvement: up for
+// throughput, down for latency and errors.
+func (m Metric) HigherIsBetter() bool { return m.kind == kindRate }
+
+// Unit names the unit of the metric's raw values: "ns", "ops/s", "B/s" or
+// "fraction".
+func (m Metric) Unit() string {
+	switch {
+	case m.kind == kindLatency:
+		return "ns"
+	case m.Name == MetricBytesPerS:
+		return "B/s"
+	case m.kind == kindRate:
+		return "ops/s"
+	}
+	return "fraction"
+}
+
+// Header is the metric's short column title.
+func (m Metric) Header() string {
+	switch m.Name {
+	case MetricOpsPerS:
+		return "ops/s"
+	case MetricBytesPerS:
+		return "B/s"
+	case MetricErrorRate:
+		return "errors"
+	}
+	// The latency kind has a column of its own in the tables.
+	return m.Figure
+}
+
+// Format prints a raw value of the metric for a reader.
+func (m Metric) Format(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	switch {
+	case m.kind == kindLatency:
+		return FormatNS(v)
+	case m.Name == MetricBytesPerS:
+		return FormatBytes(v) + "/s"
+	case m.kind == kindRate:
+		return FormatRate(v)
+	}
+	return FormatPercent(v)
+}
+
+// LatencyOf names the latency kind m reads from r: its own, or r's main one.
+func (m Metric) LatencyOf(r *Result) string {
+	if m.Latency != "" {
+		return m.Latency
+	}
+	return r.MainLatency()
+}
+
+// ErrMissingLatency is wrapped when a result lacks the latency a metric
+// reads (a publish latency asked of a REST result).
+var ErrMissingLatency = errors.New("no such latency")
+
+// missingLatency says which latency a result lacks; it is ErrMissingLatency.
+type missingLatency struct{ msg string }
+
+func (e *missingLatency) Error() string        { return e.msg }
+func (e *missingLatency) Is(target error) bool { return target == ErrMissingLatency }
+
+func errMissingLatency(r *Result, kind string) error {
+	return &missingLatency{fmt.Sprintf("%s result has no %q latency (it has %s)", r.Transport, kind, strings.Join(r.LatencyNames(), ", "))}
+}
+
+// Value reads the metric from one result.
+func (m Metric) Value(r *Result) (float64, error) {
+	switch m.Name {
+	case MetricOpsPerS:
+		return r.Throughput.OpsPerS, nil
+	case MetricBytesPerS:
+		return r.Throughput.BytesPerS, nil
+	case MetricErrorRate:
+		return r.ErrorRate(), nil
+	}
+	kind := m.LatencyOf(r)
+	l := r.Latency[kind]
+	if l == nil {
+		return 0, errMissingLatency(r, kind)
+	}
+	return l.Quantile(m.Figure)
+}
+
+// mergedValue is the metric over all of rs at once: for a latency figure,
+// read from the merged histograms; ok is false for other metrics.
+func (m Metric) mergedValue(rs []*Result) (v float64, ok bool, err error) {
+	if m.kind != kindLatency {
+		return 0, false, nil
+	}
+	sum := NewHistogram()
+	for _, r := range rs {
+		kind := m.LatencyOf(r)
+		l := r.Latency[kind]
+		if l == nil {
+			return 0, false, errMissingLatency(r, kind)
+		}
+		h, err := l.Histogram()
+		if err != nil {
+			return 0, false, err
+		}
+		sum.Merge(h)
+	}
+	return histogramFigure(sum, m.Figure), true, nil
+}
+
+// histogramFigure reads a canonical figure from a histogram.
+func histogramFigure(h *hdrhistogram.Histogram, fig string) float64 {
+	if h.TotalCount() == 0 {
+		return 0
+	}
+	switch fig {
+	case "min":
+		return float64(h.Min())
+	case "mean":
+		return h.Mean()
+	case "max":
+		return float64(h.Max())
+	}
+	p, _ := ParsePercentile(fig)
+	return float64(h.ValueAtPercentile(p))
+}
+
+// ParseMetrics reads a comma-separated list of metrics.
+func ParseMetrics(s string) ([]Metric, error) {
+	var out []Metric
+	for _, f := range strings.Split(s, ",") {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		m, err := ParseMetric(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no metric in %q (want %s)", s, metricHelp)
+	}
+	return out, nil
+}
