@@ -51,13 +51,18 @@ type consumer struct {
 	err        error // first failed ack or reply
 }
 
-// startConsumer opens a channel on conn and starts consuming.
-func startConsumer(conn *amqp.Connection, spec *consumerSpec, tag string, timeout time.Duration) (*consumer, error) {
+func newConsumer(spec *consumerSpec, tag string) *consumer {
 	c := &consumer{spec: spec, tag: tag, done: make(chan struct{})}
 	if spec.acct != nil {
 		c.e2e = results.NewHistogram()
 		c.order = newOrderTracker(spec.acct.producers)
 	}
+	return c
+}
+
+// startConsumer opens a channel on conn and starts consuming.
+func startConsumer(conn *amqp.Connection, spec *consumerSpec, tag string, timeout time.Duration) (*consumer, error) {
+	c := newConsumer(spec, tag)
 	err := boundedCall(conn, timeout, func() error {
 		ch, err := conn.Channel()
 		if err != nil {
@@ -103,16 +108,7 @@ func (c *consumer) handle(d *amqp.Delivery) {
 		if herr != nil || h.Run != a.run {
 			a.ledger.foreign.Add(1)
 		} else {
-			ooo := false
-			if !d.Redelivered {
-				ooo = c.order.observe(h.Producer, h.Seq)
-			}
-			if a.ledger.received(h, d.Redelivered, ooo) && !h.Warmup {
-				c.mu.Lock()
-				results.RecordClamped(c.e2e, now.UnixNano()-h.SentNS)
-				c.lastRecvNS = max(c.lastRecvNS, now.UnixNano())
-				c.mu.Unlock()
-			}
+			c.account(h, d.Redelivered, now.UnixNano())
 		}
 	}
 	if spec.work > 0 {
@@ -132,6 +128,23 @@ func (c *consumer) handle(d *amqp.Delivery) {
 		c.fail(d.Ack(false))
 	}
 	c.consumed.Add(1)
+}
+
+// account records a delivery of one of the run's messages, received at
+// nowNS: in the ledger, and, the first time a measured message arrives, in
+// the end-to-end histogram.
+func (c *consumer) account(h Header, redelivered bool, nowNS int64) {
+	ooo := false
+	if !redelivered {
+		ooo = c.order.observe(h.Producer, h.Seq)
+	}
+	if !c.spec.acct.ledger.received(h, redelivered, ooo) || h.Warmup {
+		return
+	}
+	c.mu.Lock()
+	results.RecordClamped(c.e2e, nowNS-h.SentNS)
+	c.lastRecvNS = max(c.lastRecvNS, nowNS)
+	c.mu.Unlock()
 }
 
 func (c *consumer) fail(err error) {
