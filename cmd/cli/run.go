@@ -162,7 +162,7 @@ func newRunID(now time.Time) string {
 // executeRun runs one measurement, writes and prints its result, and turns
 // how it ended into an error carrying the exit code.
 func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) error {
-	if o.Count > 1 {
+	if o.Count > 1 || isDirOut(o.Out) {
 		return executeRepeated(ctx, f, o, spec)
 	}
 	runID := newRunID(f.Now())

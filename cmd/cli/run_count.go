@@ -10,7 +10,8 @@ import (
 
 // executeRepeated runs the measurement o.Count times, each with a fresh
 // workload (spec.NewWorkload makes one per call), writing each result into
-// the directory o.Out. Repeated runs are the samples compare and check
+// the directory o.Out (also used for a single run whose --out is a
+// directory). Repeated runs are the samples compare and check
 // test for significance. The first run that fails or is interrupted ends
 // the series with its error.
 func executeRepeated(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) error {
@@ -29,7 +30,7 @@ func executeRepeated(ctx context.Context, f *Factory, o *RunOptions, spec runSpe
 			}
 			one.Out = path
 		}
-		if !o.Quiet {
+		if !o.Quiet && o.Count > 1 {
 			fmt.Fprintf(f.IO.ErrOut, "run %d of %d\n", i, o.Count)
 		}
 		if err := executeRun(ctx, f, &one, spec); err != nil {
@@ -37,6 +38,19 @@ func executeRepeated(ctx context.Context, f *Factory, o *RunOptions, spec runSpe
 		}
 	}
 	return nil
+}
+
+// isDirOut says whether --out names a directory (an existing one, or a
+// path ending in a slash): each run then gets a file of its own in it.
+func isDirOut(out string) bool {
+	if out == "" || out == "-" {
+		return false
+	}
+	if strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator)) {
+		return true
+	}
+	st, err := os.Stat(out)
+	return err == nil && st.IsDir()
 }
 
 // nextRunFile names the next free result file of a series in dir:
