@@ -50,6 +50,7 @@ lint:
 ## fuzz: a short run of every fuzz target.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./results/
+	$(GO) test -run '^$$' -fuzz FuzzParseThreshold -fuzztime 30s ./results/
 
 clean:
 	rm -rf bin
