@@ -9,4 +9,5 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdCheck(f))
 	root.AddCommand(NewCmdExport(f))
 	root.AddCommand(NewCmdMerge(f))
+	root.AddCommand(NewCmdBrokers(f))
 }

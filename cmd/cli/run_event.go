@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/targets/containers"
 	"github.com/commsbench/commsbench/targets/event"
 )
 
@@ -33,6 +34,7 @@ type eventOptions struct {
 
 func newCmdRunEvent(f *Factory) *cobra.Command {
 	o := newRunOptions()
+	ct := &containerFlags{}
 	e := &eventOptions{
 		Partitions:        event.DefaultPartitions,
 		ReplicationFactor: 1,
@@ -84,9 +86,20 @@ the events in flight (--concurrency). --batch-timeout adds a linger.`,
 			if err != nil {
 				return err
 			}
+			if err := ct.validate(cmd, containers.Event, "brokers"); err != nil {
+				return err
+			}
 			if cfg.Consumers > cfg.Partitions {
 				fmt.Fprintf(f.IO.ErrOut, "warning: --consumers %d is more than --partitions %d: a partition is read by one member of a group, so %d members of each group will sit idle\n",
 					cfg.Consumers, cfg.Partitions, cfg.Consumers-cfg.Partitions)
+			}
+			broker, removeBroker, err := ct.start(cmd.Context(), f, o, containers.Event)
+			if err != nil {
+				return err
+			}
+			defer removeBroker()
+			if broker != nil {
+				cfg.Brokers = broker.Brokers
 			}
 			options := e.resultOptions()
 			return executeRun(cmd.Context(), f, o, runSpec{
@@ -95,7 +108,7 @@ the events in flight (--concurrency). --batch-timeout adds a linger.`,
 					c := cfg
 					c.RunID = runID
 					options["topic"] = c.TopicName()
-					return event.NewWorkload(c)
+					return ct.wrap(event.NewWorkload(c))
 				},
 				Options: options,
 			})
@@ -117,6 +130,7 @@ the events in flight (--concurrency). --batch-timeout adds a linger.`,
 	fl.StringVar(&e.Key, "key", e.Key, "event keys, which choose the partition: none (round-robin), random or sequence")
 	fl.DurationVar(&e.DrainTimeout, "drain-timeout", e.DrainTimeout, "after the load, how long the groups get to catch up; what is left is reported as lag")
 	fl.BoolVar(&e.KeepTopic, "keep-topic", false, "keep the run's topic and consumer groups after the run")
+	ct.addFlags(cmd, containers.Event)
 	// The event transport reaches brokers, not an echo target.
 	_ = fl.MarkHidden("target")
 	_ = fl.MarkHidden("connections")

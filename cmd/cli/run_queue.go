@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/targets/containers"
 	"github.com/commsbench/commsbench/targets/queue"
 )
 
@@ -72,6 +73,7 @@ func (q *queueFlags) resolve(cmd *cobra.Command, f *Factory) error {
 func newCmdRunQueue(f *Factory) *cobra.Command {
 	o := newRunOptions()
 	q := &queueFlags{}
+	ct := &containerFlags{}
 	var (
 		producers    int
 		confirm      bool
@@ -127,6 +129,9 @@ the guest account. The password is never printed or stored.`,
 			if err := q.resolve(cmd, f); err != nil {
 				return err
 			}
+			if err := ct.validate(cmd, containers.Queue, "amqp-url"); err != nil {
+				return err
+			}
 			switch {
 			case mode != queue.ModeOneway && mode != queue.ModeRPC:
 				return flagErrorf("--mode %q: choose oneway or rpc", mode)
@@ -153,6 +158,14 @@ the guest account. The password is never printed or stored.`,
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
+			broker, removeBroker, cerr := ct.start(ctx, f, o, containers.Queue)
+			if cerr != nil {
+				return cerr
+			}
+			defer removeBroker()
+			if broker != nil {
+				q.URL = broker.AMQPURL
+			}
 			cfg := queue.Config{
 				URL:          q.URL,
 				Queue:        q.Queue,
@@ -204,7 +217,7 @@ the guest account. The password is never printed or stored.`,
 					options["queue"] = cfg.QueueName()
 					var err error
 					w, err = queue.NewWorkload(cfg)
-					return w, err
+					return ct.wrap(w, err)
 				},
 				Options: options,
 			})
@@ -233,5 +246,6 @@ the guest account. The password is never printed or stored.`,
 	fl.StringVar(&mode, "mode", queue.ModeOneway, "oneway (publish and go on) or rpc (wait for the consumer's reply through direct reply-to)")
 	fl.DurationVar(&drainTimeout, "drain-timeout", queue.DefaultDrainTimeout, "after the load, how long consumers may take to receive what is still on its way")
 	fl.BoolVar(&keepQueue, "keep-queue", false, "leave the run's queue on the broker after the run")
+	ct.addFlags(cmd, containers.Queue)
 	return cmd
 }

@@ -176,22 +176,14 @@ func (f *fakeInner) Close() error {
 
 func TestWorkloadWrapsTheTransport(t *testing.T) {
 	inner := &fakeInner{target: results.Target{Kind: results.TargetExternal, Broker: "rabbitmq", BrokerVersion: "4.1.4", Address: "amqp://guest:xxxxx@localhost:1/"}}
-	var gotURL string
-	w := NewWorkload(&Engine{Host: "unix:///fake"}, Spec{Kind: Queue}, func(b *Broker) (bench.Workload, error) {
-		gotURL = b.AMQPURL
-		return inner, nil
-	})
-	w.start = func(_ context.Context, _ *Engine, s Spec) (*Broker, error) {
-		return &Broker{Kind: s.Kind, Image: s.image(), AMQPURL: "amqp://guest:guest@localhost:1/", Version: "from-container"}, nil
-	}
+	b := &Broker{Kind: Queue, Image: DefaultQueueImage, AMQPURL: "amqp://guest:guest@localhost:1/", Version: "from-container"}
+	w := Wrap(inner, b)
 	ctx := context.Background()
 	target, err := w.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gotURL != "amqp://guest:guest@localhost:1/" {
-		t.Errorf("the transport got URL %q", gotURL)
-	}
+	// The transport's own description wins where it has one.
 	want := results.Target{Kind: results.TargetContainer, Broker: "rabbitmq", BrokerVersion: "4.1.4", Address: "amqp://guest:xxxxx@localhost:1/", Image: DefaultQueueImage}
 	if target != want {
 		t.Errorf("target %+v, want %+v", target, want)
@@ -216,11 +208,8 @@ func TestWorkloadWrapsTheTransport(t *testing.T) {
 
 func TestWorkloadFillsWhatTheTransportLeavesOut(t *testing.T) {
 	inner := &fakeInner{} // a transport that says nothing of its target
-	w := NewWorkload(&Engine{}, Spec{Kind: Event, Image: "confluentinc/cp-kafka:7.6.1"}, func(*Broker) (bench.Workload, error) { return inner, nil })
-	w.start = func(_ context.Context, _ *Engine, s Spec) (*Broker, error) {
-		return &Broker{Kind: s.Kind, Image: s.image(), Brokers: []string{"localhost:2"}, Version: "7.6.1-ccs"}, nil
-	}
-	target, err := w.Start(context.Background())
+	b := &Broker{Kind: Event, Image: "confluentinc/cp-kafka:7.6.1", Brokers: []string{"localhost:2"}, Version: "7.6.1-ccs"}
+	target, err := Wrap(inner, b).Start(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,19 +220,26 @@ func TestWorkloadFillsWhatTheTransportLeavesOut(t *testing.T) {
 }
 
 func TestWorkloadStartFails(t *testing.T) {
-	made := false
-	w := NewWorkload(&Engine{}, Spec{Kind: Queue}, func(*Broker) (bench.Workload, error) { made = true; return &fakeInner{}, nil })
-	w.start = func(context.Context, *Engine, Spec) (*Broker, error) { return nil, errors.New("no image") }
-	if _, err := w.Start(context.Background()); err == nil || err.Error() != "no image" {
+	inner := &failingInner{fakeInner{}}
+	target, err := Wrap(inner, &Broker{Kind: Queue}).Start(context.Background())
+	if err == nil || err.Error() != "unreachable" {
 		t.Errorf("Start: %v", err)
 	}
-	if made {
-		t.Error("the transport's workload was made without a broker")
+	if target.Kind == results.TargetContainer {
+		t.Error("a failed start described a target")
 	}
-	if _, err := w.NewClient(context.Background(), 0); err == nil {
-		t.Error("NewClient before a successful Start should fail")
-	}
-	if err := w.Close(); err != nil {
-		t.Errorf("Close after a failed Start: %v", err)
+}
+
+type failingInner struct{ fakeInner }
+
+func (f *failingInner) Start(context.Context) (results.Target, error) {
+	return results.Target{}, errors.New("unreachable")
+}
+
+// Remove of a broker whose start never made a container does nothing.
+func TestRemoveWithoutContainer(t *testing.T) {
+	b := &Broker{Kind: Queue}
+	if err := b.Remove(context.Background()); err != nil {
+		t.Error(err)
 	}
 }

@@ -126,8 +126,10 @@ func (e *NoEngineError) Error() string {
 	if e.Hung {
 		last := e.Attempts[len(e.Attempts)-1]
 		fmt.Fprintf(&b, "the Docker engine at %s accepted the connection but did not answer within %v (hung, or still starting)", last.Host, e.Timeout)
+	} else if e.allMissing() {
+		b.WriteString("no Docker engine found")
 	} else {
-		fmt.Fprintf(&b, "no Docker engine answered (checked within %v)", e.Timeout)
+		b.WriteString("no Docker engine answered")
 	}
 	var missing []string
 	for _, a := range e.Attempts {
@@ -146,6 +148,16 @@ func (e *NoEngineError) Error() string {
 		b.WriteString("\n  DOCKER_HOST is not set")
 	}
 	return b.String()
+}
+
+// allMissing says whether no socket existed anywhere looked at.
+func (e *NoEngineError) allMissing() bool {
+	for _, a := range e.Attempts {
+		if !errors.Is(a.Err, errNoSocket) {
+			return false
+		}
+	}
+	return true
 }
 
 // errNoSocket marks a unix socket path where nothing exists.

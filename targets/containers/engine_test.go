@@ -277,7 +277,7 @@ func TestCheckEngineNoEngine(t *testing.T) {
 			// Nothing anywhere: every place looked at is named.
 			name:  "nothing",
 			setup: func(t *testing.T, dir string) env { return nil },
-			want:  []string{"no Docker engine answered", "no socket at " + filepath.Join(dir0, "system.sock"), "DOCKER_HOST is not set"},
+			want:  []string{"no Docker engine found\n", "no socket at " + filepath.Join(dir0, "system.sock"), "DOCKER_HOST is not set"},
 		},
 		{
 			// DOCKER_HOST names a socket that does not exist.
@@ -294,7 +294,7 @@ func TestCheckEngineNoEngine(t *testing.T) {
 				staleSocket(t, filepath.Join(dir, "stale.sock"))
 				return env{"DOCKER_HOST": "unix://" + filepath.Join(dir, "stale.sock")}
 			},
-			want: []string{"tried unix://" + filepath.Join(dir0, "stale.sock") + " (DOCKER_HOST): connection refused", "is the Docker daemon running?"},
+			want: []string{"no Docker engine answered\n", "tried unix://" + filepath.Join(dir0, "stale.sock") + " (DOCKER_HOST): connection refused", "is the Docker daemon running?"},
 		},
 		{
 			// A tcp port where nothing listens.
