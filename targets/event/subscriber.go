@@ -207,6 +207,8 @@ func (s *subscriber) close(wg *sync.WaitGroup) {
 
 func (m *member) run(ctx context.Context) {
 	defer close(m.done)
+	c := committer{r: m.r}
+	defer c.flush()
 	for {
 		msg, err := m.r.FetchMessage(ctx)
 		if err != nil {
@@ -230,11 +232,52 @@ func (m *member) run(ctx context.Context) {
 		if ok && st.Flags&FlagProbe != 0 {
 			atomicMax(&m.probe, int64(st.Seq))
 		}
-		// Asynchronous with a CommitInterval: this only stashes the offset.
-		if err := m.r.CommitMessages(ctx, msg); err != nil && ctx.Err() != nil {
-			return
+		c.add(msg, now)
+	}
+}
+
+// committer hands a member's offsets to its reader in small groups rather
+// than one call per event: each call wakes kafka-go's commit goroutine, a
+// cost per event as large as reading it. Offsets still reach the broker
+// every readerCommitInterval, and when the reader leaves or rebalances.
+type committer struct {
+	r      *kafka.Reader
+	last   []kafka.Message // the latest message of each partition since the last hand-over
+	n      int
+	lastNS int64
+}
+
+const (
+	commitEvery   = 256
+	commitAfterNS = int64(20 * time.Millisecond)
+)
+
+func (c *committer) add(msg kafka.Message, now int64) {
+	replaced := false
+	for i := range c.last {
+		if c.last[i].Partition == msg.Partition {
+			c.last[i], replaced = msg, true
+			break
 		}
 	}
+	if !replaced {
+		c.last = append(c.last, msg)
+	}
+	c.n++
+	if c.n >= commitEvery || now-c.lastNS >= commitAfterNS {
+		c.flush()
+		c.lastNS = now
+	}
+}
+
+func (c *committer) flush() {
+	if len(c.last) == 0 {
+		return
+	}
+	// The run's context may be over; the reader guards its own closing.
+	_ = c.r.CommitMessages(context.Background(), c.last...)
+	clear(c.last)
+	c.last, c.n = c.last[:0], 0
 }
 
 // stampOf finds this run's stamp among the headers.
