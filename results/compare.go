@@ -92,6 +92,8 @@ type MetricSummary struct {
 	Merged *float64 `json:"merged,omitempty"`
 	// Value is the figure shown: Median, or Merged with the merged source.
 	Value float64 `json:"value"`
+	// Missing is true when the runs have no such latency (Value is then meaningless).
+	Missing bool `json:"missing,omitempty"`
 	// Delta is the change against the baseline side (absent on the
 	// baseline and where the baseline has no run of the group).
 	Delta *Delta `json:"delta,omitempty"`
@@ -215,13 +217,45 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 				continue
 			}
 			for mi := range sg.Metrics {
+				if base.Metrics[mi].Missing || sg.Metrics[mi].Missing {
+					continue
+				}
 				d := newDelta(metrics[mi], base.Metrics[mi], sg.Metrics[mi], o.Alpha)
 				sg.Metrics[mi].Delta = &d
 			}
 		}
 	}
+	if err := c.noteMissingLatency(); err != nil {
+		return nil, err
+	}
 	c.Notes = append(c.Notes, c.footnotes(sides)...)
 	return c, nil
+}
+
+// noteMissingLatency says which groups lack the latency asked for; when
+// no group has it at all, the request is an error (most likely a typo of
+// transport or latency).
+func (c *Comparison) noteMissingLatency() error {
+	var missing []string
+	for _, g := range c.Groups {
+		for _, sg := range g.Sides {
+			if sg == nil {
+				continue
+			}
+			if sg.Metrics[len(sg.Metrics)-1].Missing {
+				missing = append(missing, g.Name)
+				break
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if len(missing) == len(c.Groups) {
+		return &missingLatency{fmt.Sprintf("no run has a %s latency", c.Latency)}
+	}
+	c.Notes = append(c.Notes, fmt.Sprintf("%s: no %s latency in these runs (shown as -)", strings.Join(missing, ", "), strings.ReplaceAll(c.Latency, "_", " ")))
+	return nil
 }
 
 func others(n, skip int) []int {
@@ -234,12 +268,16 @@ func others(n, skip int) []int {
 	return out
 }
 
-// summariseGroup computes every metric over the runs of one group.
+// summariseGroup computes every metric over the runs of one group. A
+// latency the runs lack (a publish latency of REST runs) is marked
+// missing rather than failing the whole table.
 func summariseGroup(g *runGroup, metrics []Metric, source string) (*SideGroup, error) {
 	sg := &SideGroup{N: len(g.runs)}
 	for _, m := range metrics {
 		ms, err := summariseMetric(g.runs, m, source)
-		if err != nil {
+		if errors.Is(err, ErrMissingLatency) {
+			ms = MetricSummary{Metric: m.Name, Unit: m.Unit(), Missing: true}
+		} else if err != nil {
 			return nil, err
 		}
 		sg.Metrics = append(sg.Metrics, ms)

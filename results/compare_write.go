@@ -79,7 +79,11 @@ func (c *Comparison) table() *table {
 			row = append(row, strconv.Itoa(sg.N))
 			for mi, m := range c.metrics {
 				ms := sg.Metrics[mi]
-				row = append(row, m.Format(ms.Value))
+				if ms.Missing {
+					row = append(row, "-")
+				} else {
+					row = append(row, m.Format(ms.Value))
+				}
 				if si != c.Baseline {
 					d := ""
 					if ms.Delta != nil {
@@ -151,6 +155,10 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 			}
 			row := []string{g.Name, g.Latency, c.Sides[si].Name, strconv.FormatBool(si == c.Baseline), strconv.Itoa(sg.N)}
 			for _, ms := range sg.Metrics {
+				if ms.Missing {
+					row = append(row, "", "", "", "")
+					continue
+				}
 				row = append(row, formatFloat(ms.Value))
 				d := ms.Delta
 				switch {

@@ -68,6 +68,8 @@ func TestCompareGolden(t *testing.T) {
 		{"compare.json", results.FormatJSON, sides, results.CompareOptions{}},
 		// The merged-histogram figures and another latency.
 		{"compare-merged-service.txt", results.FormatText, sides, results.CompareOptions{PercentileSource: results.PercentileMerged, Latency: results.Service, Percentiles: []string{"p50", "p90", "p99"}}},
+		// The publish latency, which only the queue runs have.
+		{"compare-publish.txt", results.FormatText, sides, results.CompareOptions{Latency: results.Publish}},
 		// One run a side: the footnote that nothing was tested.
 		{"compare-single.txt", results.FormatText, []results.Side{
 			{Name: "rest-ci-1", Results: loadTestdata(t, "base/rest-ci-1.json")},

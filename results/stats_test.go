@@ -179,7 +179,7 @@ func TestCompareRejectsBadOptions(t *testing.T) {
 		msg  string
 	}{
 		{"unknown latency", results.CompareOptions{Latency: "publsh"}, `unknown latency "publsh"`},
-		{"latency the result lacks", results.CompareOptions{Latency: results.Publish}, `rest result has no "publish" latency`},
+		{"latency no run has", results.CompareOptions{Latency: results.Publish}, "no run has a publish latency"},
 		{"bad percentile", results.CompareOptions{Percentiles: []string{"p101"}}, `unknown latency figure "p101"`},
 		{"baseline out of range", results.CompareOptions{Baseline: 3}, "baseline side 4: there are 1 sides"},
 		{"unknown percentile source", results.CompareOptions{PercentileSource: "mean"}, `percentile source "mean"`},

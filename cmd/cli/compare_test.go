@@ -69,7 +69,7 @@ func TestCompareAndCheckBadInputs(t *testing.T) {
 		{"compare missing file", []string{"compare", bad["missing"]}, ExitFailure, "no such file or directory"},
 		{"compare nothing", []string{"compare"}, ExitUsage, "name at least one result file"},
 		{"compare misspelled latency", []string{"compare", testBase, "--metric", "publsh"}, ExitUsage, `--metric "publsh": choose a latency`},
-		{"compare latency the runs lack", []string{"compare", testBase, "--metric", "publish"}, ExitUsage, `rest result has no "publish" latency`},
+		{"compare latency no run has", []string{"compare", filepath.Join(testBase, "rest-ci-1.json"), "--metric", "publish"}, ExitUsage, "no run has a publish latency"},
 		{"compare misspelled percentile", []string{"compare", testBase, "--percentiles", "p50,p99x"}, ExitUsage, `--percentiles: "p99x" is not a latency figure`},
 		{"compare unknown format", []string{"compare", testBase, "--format", "xml"}, ExitUsage, `--format "xml"`},
 		{"compare baseline out of range", []string{"compare", testBase, testHead, "--baseline", "3"}, ExitUsage, "--baseline 3: choose a side from 1 to 2"},
@@ -115,7 +115,7 @@ func TestCheckThresholdFileErrors(t *testing.T) {
 		{"misspelled metric", "rest:\n  p99_latency: \"< 5ms\"\n", ExitUsage, `line 2: rest: unknown metric "p99_latency"`},
 		{"malformed limit", "rest:\n  p99: \"< 5 ms please\"\n", ExitUsage, "not a duration with a unit"},
 		{"unquoted number", "rest:\n  ops_per_s: 1000\n", ExitUsage, `"1000" has no comparison`},
-		{"transport nobody ran", "grpc:\n  p99: \"< 5ms\"\n", ExitUsage, `thresholds for "grpc" match no current result`},
+		{"transport nobody ran", "event:\n  p99: \"< 5ms\"\n", ExitUsage, `thresholds for "event" match no current result`},
 		{"misspelled transport", "rset:\n  p99: \"< 5ms\"\n", ExitUsage, `thresholds for "rset" match no current result`},
 		{"passing thresholds", "rest/ci:\n  p99: \"< 1s\"\n  error_rate: \"< 1%\"\n", ExitOK, ""},
 		{"failing threshold", "rest:\n  p50: \"< 1us\"\n", ExitCheckFailed, "check failed: 2 of 2 checks failed"},
@@ -152,7 +152,7 @@ func TestCheckExitCodes(t *testing.T) {
 		out  string // must appear on stdout
 	}{
 		// The same runs on both sides cannot regress.
-		{"identical sides pass", []string{"check", "--baseline", testBase, "--current", testBase}, ExitOK, "PASS: all 6 checks passed"},
+		{"identical sides pass", []string{"check", "--baseline", testBase, "--current", testBase}, ExitOK, "PASS: all 12 checks passed"},
 		// 64 KiB payloads raise the p50 significantly (p=0.029, 4 runs a side).
 		{"a significant regression fails", []string{"check", "--baseline", testBase, "--current", testHead, "--max-regression", "p50=10%", "--group-by", "transport,label"}, ExitCheckFailed, "significant regression (p=0.029)"},
 		// Markdown for the job summary.
