@@ -24,9 +24,8 @@ const (
 )
 
 // producer publishes on one channel. Engine workers share it; a mutex
-// keeps the sequence numbers in publish order, which is also the order of
-// the channel's delivery tags: the message with sequence number n has
-// delivery tag n+1, so confirms need no lookup table.
+// keeps the sequence numbers in publish order, so that a consumer seeing
+// them out of order means the messages were reordered on the way.
 type producer struct {
 	id   uint32
 	w    *Workload
@@ -72,17 +71,6 @@ func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, erro
 			if err := ch.Confirm(false); err != nil {
 				return fmt.Errorf("enable publisher confirms: %w", err)
 			}
-			// The client library hands confirms over in delivery-tag order
-			// and gives up on a listener that blocks for seconds: this one
-			// only flips bits.
-			confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 4096))
-			p.listeners.Add(1)
-			go func() {
-				defer p.listeners.Done()
-				for c := range confirms {
-					w.ledger.confirm(p.id, c.DeliveryTag-1, c.Ack)
-				}
-			}()
 		}
 		returns := ch.NotifyReturn(make(chan amqp.Return, 256))
 		p.listeners.Add(1)
@@ -132,6 +120,19 @@ func (p *producer) reply(body []byte) {
 	if c != nil {
 		c <- body
 	}
+}
+
+// confirmed waits for the broker's answer to a publish, records it and
+// reports whether it was an ack. The client library answers every pending
+// publish with a nack when the channel closes: that is no answer from the
+// broker, and the ledger does not take it for one.
+func (p *producer) confirmed(dc *amqp.DeferredConfirmation, seq uint64) bool {
+	<-dc.Done()
+	ack := dc.Acked()
+	if ack || !p.ch.IsClosed() {
+		p.w.ledger.confirm(p.id, seq, ack)
+	}
+	return ack
 }
 
 func (p *producer) forget(seq uint64) {
@@ -217,9 +218,11 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 			if rpc {
 				p.forget(seq)
 			}
+			// The confirm may still come; the ledger wants it.
+			go p.confirmed(dc, seq)
 			return ctx.Err()
 		}
-		if !dc.Acked() {
+		if !p.confirmed(dc, seq) {
 			if rpc {
 				p.forget(seq)
 			}
