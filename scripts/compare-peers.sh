@@ -51,20 +51,22 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 log() { printf '%s\n' "$*" >&2; }
 
 # serve TRANSPORT: starts 'commsbench serve TRANSPORT' on a free loopback
-# port and prints the address from its first line.
+# port and sets served_addr to the address from its first line. (Not in a
+# command substitution: the server's pid must reach cleanup.)
+served_addr=
 serve() {
 	local out="$work/serve-$1.out"
 	"$work/commsbench" serve "$1" --addr 127.0.0.1:0 >"$out" 2>&1 &
 	pids+=("$!")
-	local i addr
+	local i
 	for i in $(seq 1 100); do
-		addr=$(sed -n 's/.*listening on \(http:\/\/\)\{0,1\}\([0-9.]*:[0-9]*\).*/\2/p' "$out" | head -n1)
-		if [ -n "$addr" ]; then
-			printf '%s\n' "$addr"
+		served_addr=$(sed -n 's/.*listening on \(http:\/\/\)\{0,1\}\([0-9.]*:[0-9]*\).*/\2/p' "$out" | head -n1)
+		if [ -n "$served_addr" ]; then
 			return 0
 		fi
 		sleep 0.1
@@ -117,8 +119,10 @@ have_ghz=yes; goinstall ghz "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION" || have
 
 # --- targets and payloads ----------------------------------------------------
 
-rest_addr=$(serve rest)
-grpc_addr=$(serve grpc)
+serve rest
+rest_addr=$served_addr
+serve grpc
+grpc_addr=$served_addr
 log "targets: rest http://$rest_addr, grpc $grpc_addr"
 
 head -c "$PAYLOAD" /dev/urandom >"$work/body.bin"
