@@ -120,7 +120,7 @@ func dial(rawURL string, timeout time.Duration, name string) (*amqp.Connection, 
 				c.Close()
 				return nil, err
 			}
-			return c, nil
+			return &writeBoundConn{Conn: c, timeout: writeTimeout}, nil
 		},
 	}
 	conn, err := amqp.DialConfig(rawURL, cfg)
@@ -128,6 +128,27 @@ func dial(rawURL string, timeout time.Duration, name string) (*amqp.Connection, 
 		return nil, r.err(err)
 	}
 	return conn, nil
+}
+
+// writeTimeout bounds each write to the broker. A broker that stops reading
+// (RabbitMQ blocks publishers on a memory or disk alarm) would otherwise
+// hold a publish, and with it the run, for as long as the alarm lasts;
+// past this bound the connection fails and the run ends with an error that
+// says so.
+const writeTimeout = 15 * time.Second
+
+// writeBoundConn is a connection whose every write has a deadline. The
+// client library's writes are not context-aware: this is the only bound.
+type writeBoundConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *writeBoundConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }
 
 // unreachable turns a failed first connection into the one error a user

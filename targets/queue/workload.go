@@ -38,11 +38,13 @@ type Workload struct {
 	// where consumption is counted from.
 	firstMeasuredNS atomic.Int64
 
-	lostMu   sync.Mutex
-	lost     error
-	lostAt   time.Time
-	stopOnce sync.Once
-	closed   bool
+	lostMu        sync.Mutex
+	lost          error
+	blockedSince  time.Time // zero while not blocked
+	blockedFor    time.Duration
+	blockedReason string
+	stopOnce      sync.Once
+	closed        bool
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -154,12 +156,27 @@ func (w *Workload) declare() error {
 	})
 }
 
-// watch notices a connection the broker closed or that broke.
+// watch notices a connection the broker closed or that broke, and the
+// broker blocking publishers (a memory or disk alarm).
 func (w *Workload) watch(c *amqp.Connection) {
 	closes := c.NotifyClose(make(chan *amqp.Error, 1))
 	go func() {
 		if e, ok := <-closes; ok && e != nil {
 			w.brokerLost(e)
+		}
+	}()
+	blocks := c.NotifyBlocked(make(chan amqp.Blocking, 4))
+	go func() {
+		for b := range blocks {
+			w.lostMu.Lock()
+			switch {
+			case b.Active && w.blockedSince.IsZero():
+				w.blockedSince, w.blockedReason = time.Now(), b.Reason
+			case !b.Active && !w.blockedSince.IsZero():
+				w.blockedFor += time.Since(w.blockedSince)
+				w.blockedSince = time.Time{}
+			}
+			w.lostMu.Unlock()
 		}
 	}()
 }
@@ -171,7 +188,9 @@ func (w *Workload) brokerLost(e *amqp.Error) {
 		return
 	}
 	w.lost = fmt.Errorf("queue: lost the connection to the broker at %s: %w", w.broker.Address, w.red.err(e))
-	w.lostAt = time.Now()
+	if !w.blockedSince.IsZero() {
+		w.lost = fmt.Errorf("%w (the broker had blocked publishers for %.0fs: %s; see its memory and disk alarms)", w.lost, time.Since(w.blockedSince).Seconds(), w.blockedReason)
+	}
 	err := w.lost
 	w.lostMu.Unlock()
 	if w.cfg.OnBrokerLost != nil {
@@ -288,6 +307,15 @@ func (w *Workload) notes(a accounting, settled bool, drained time.Duration) []st
 		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (messages still on the broker count as lost or outstanding)", err))
 	} else if !settled {
 		n = append(n, fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v): what had not arrived is counted as lost (confirmed) or outstanding (unconfirmed)", drained.Seconds(), cfg.DrainTimeout))
+	}
+	w.lostMu.Lock()
+	blocked, reason := w.blockedFor, w.blockedReason
+	if !w.blockedSince.IsZero() {
+		blocked += time.Since(w.blockedSince)
+	}
+	w.lostMu.Unlock()
+	if blocked > 0 {
+		n = append(n, fmt.Sprintf("the broker blocked publishers for %.1fs (%s): a memory or disk alarm; the wait is in the publish latency", blocked.Seconds(), reason))
 	}
 	if !cfg.Confirm {
 		n = append(n, "publisher confirms were off: publish latency is the time to hand the message to the client library, and unreceived messages count as outstanding, not lost, since the broker never vouched for them")
