@@ -402,3 +402,35 @@ func (p *cutProxy) cut() {
 }
 
 func randSuffix() string { return fmt.Sprintf("%d", time.Now().UnixNano()%1e9) }
+
+// queueDeleter deletes the run's queue right after Start, so that every
+// message published has nowhere to go.
+type queueDeleter struct {
+	*Workload
+	t *testing.T
+}
+
+func (d queueDeleter) Start(ctx context.Context) (results.Target, error) {
+	tg, err := d.Workload.Start(ctx)
+	if err == nil {
+		deleteQueue(d.t, d.cfg.URL, d.Queue())
+	}
+	return tg, err
+}
+
+func TestUnroutableMessagesAreReturnedNotLost(t *testing.T) {
+	u := testBroker(t)
+	w, err := NewWorkload(Config{URL: u, RunID: "test-returned-" + randSuffix(), Producers: 1, Consumers: 1, Confirm: true,
+		PayloadBytes: 50, DrainTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bench.Run(context.Background(), queueDeleter{w, t}, bench.Options{Concurrency: 4, Requests: 100, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Counts.Delivery
+	if d.Returned != 100 || d.Confirmed != 100 || d.Received != 0 || d.Lost != 0 || d.Outstanding != 0 {
+		t.Errorf("accounting of unroutable messages: %+v", *d)
+	}
+}
