@@ -234,11 +234,18 @@ func timelineChart(r Row, color string) string {
 		}
 		end := offset
 		for _, p := range ph.res.Timeline {
-			if ph.res.DurationS > 0 && p.TS >= ph.res.DurationS {
-				continue // operations that finished after the measured period
+			// A second cut short by the end of the measured period counts
+			// for the part of it that was measured; a sliver of one (or
+			// operations finishing after the end) would only be noise.
+			covered := 1.0
+			if d := ph.res.DurationS; d > 0 {
+				covered = math.Min(p.TS+1, d) - p.TS
 			}
-			pts = append(pts, point{offset + p.TS + 0.5, float64(p.Ops), float64(p.P99NS)})
-			end = math.Max(end, offset+p.TS+1)
+			if covered < 0.25 {
+				continue
+			}
+			pts = append(pts, point{offset + p.TS + covered/2, float64(p.Ops) / covered, float64(p.P99NS)})
+			end = math.Max(end, offset+p.TS+covered)
 		}
 		spans = append(spans, span{ph.label, offset, end})
 		offset = end + 1

@@ -159,8 +159,17 @@ type fileReader struct {
 
 func (r fileReader) nested() bool { return r.inSuite }
 
+// template reads a payload template relative to the file. A file on disk
+// may also name a built-in template (templates/order.json …), so that a
+// copy of a built-in scenario keeps working.
 func (r fileReader) template(name string) ([]byte, error) {
-	return r.l.read(r.loc.rel(name))
+	data, err := r.l.read(r.loc.rel(name))
+	if err != nil && !r.loc.builtin && !filepath.IsAbs(name) && fs.ValidPath(name) {
+		if b, berr := fs.ReadFile(r.l.builtin, name); berr == nil {
+			return b, nil
+		}
+	}
+	return data, err
 }
 
 func (r fileReader) scenario(ref string) (*Scenario, error) {

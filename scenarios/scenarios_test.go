@@ -294,3 +294,25 @@ func TestOptionsKeepOrderAndPositions(t *testing.T) {
 		t.Errorf("Option(prefetch) = %q, %v", v, ok)
 	}
 }
+
+// TestCopiedBuiltinKeepsItsTemplate: a built-in scenario saved to a file
+// elsewhere ('commsbench scenarios show NAME > mine.yaml') still finds the
+// built-in template it names.
+func TestCopiedBuiltinKeepsItsTemplate(t *testing.T) {
+	_, data, err := Builtin().Source("order-placed-event")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Builtin().Scenario(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, _ := Builtin().Scenario("order-placed-event")
+	if sc.Payload.Bytes() == 0 || sc.Payload.Bytes() != builtin.Payload.Bytes() {
+		t.Errorf("copy's payload %d bytes, built-in's %d", sc.Payload.Bytes(), builtin.Payload.Bytes())
+	}
+}
