@@ -178,7 +178,7 @@ func (rep *CheckReport) checkRegressions(base, cur []*runGroup, o CheckOptions) 
 // center is the figure a rule compares: the median of the runs, or for a
 // latency figure with the merged source, the figure of the merged histograms.
 func center(g *runGroup, m Metric, source string) (MetricSummary, error) {
-	ms, err := summariseMetric(g.runs, m, source)
+	ms, err := summariseMetric(g.runs, m, source, newMergedHistograms(g.runs))
 	if err != nil {
 		if errors.Is(err, ErrMissingLatency) {
 			return ms, fmt.Errorf("%w: %s: %v", ErrCheckSetup, g.name, err)

@@ -273,8 +273,9 @@ func others(n, skip int) []int {
 // missing rather than failing the whole table.
 func summariseGroup(g *runGroup, metrics []Metric, source string) (*SideGroup, error) {
 	sg := &SideGroup{N: len(g.runs)}
+	mh := newMergedHistograms(g.runs)
 	for _, m := range metrics {
-		ms, err := summariseMetric(g.runs, m, source)
+		ms, err := summariseMetric(g.runs, m, source, mh)
 		if errors.Is(err, ErrMissingLatency) {
 			ms = MetricSummary{Metric: m.Name, Unit: m.Unit(), Missing: true}
 		} else if err != nil {
@@ -285,7 +286,7 @@ func summariseGroup(g *runGroup, metrics []Metric, source string) (*SideGroup, e
 	return sg, nil
 }
 
-func summariseMetric(runs []*Result, m Metric, source string) (MetricSummary, error) {
+func summariseMetric(runs []*Result, m Metric, source string, mh *mergedHistograms) (MetricSummary, error) {
 	ms := MetricSummary{Metric: m.Name, Unit: m.Unit()}
 	for _, r := range runs {
 		v, err := m.Value(r)
@@ -296,7 +297,7 @@ func summariseMetric(runs []*Result, m Metric, source string) (MetricSummary, er
 	}
 	ms.Median = Median(ms.Runs)
 	ms.Value = ms.Median
-	if v, ok, err := m.mergedValue(runs); err != nil {
+	if v, ok, err := mh.value(m); err != nil {
 		return ms, err
 	} else if ok {
 		ms.Merged = &v

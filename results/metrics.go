@@ -200,24 +200,40 @@ func (m Metric) Value(r *Result) (float64, error) {
 	return l.Quantile(m.Figure)
 }
 
-// mergedValue is the metric over all of rs at once: for a latency figure,
-// read from the merged histograms; ok is false for other metrics.
-func (m Metric) mergedValue(rs []*Result) (v float64, ok bool, err error) {
+// mergedHistograms merges the histograms of a set of runs, once per
+// latency kind however many figures are read from them.
+type mergedHistograms struct {
+	runs   []*Result
+	byKind map[string]*hdrhistogram.Histogram
+}
+
+func newMergedHistograms(runs []*Result) *mergedHistograms {
+	return &mergedHistograms{runs: runs, byKind: map[string]*hdrhistogram.Histogram{}}
+}
+
+// value is the metric over all the runs at once: for a latency figure,
+// read from their merged histograms; ok is false for other metrics.
+func (mh *mergedHistograms) value(m Metric) (v float64, ok bool, err error) {
 	if m.kind != kindLatency {
 		return 0, false, nil
 	}
-	sum := NewHistogram()
-	for _, r := range rs {
-		kind := m.LatencyOf(r)
-		l := r.Latency[kind]
-		if l == nil {
-			return 0, false, errMissingLatency(r, kind)
+	key := m.Latency
+	sum := mh.byKind[key]
+	if sum == nil {
+		sum = NewHistogram()
+		for _, r := range mh.runs {
+			kind := m.LatencyOf(r)
+			l := r.Latency[kind]
+			if l == nil {
+				return 0, false, errMissingLatency(r, kind)
+			}
+			h, err := l.Histogram()
+			if err != nil {
+				return 0, false, err
+			}
+			sum.Merge(h)
 		}
-		h, err := l.Histogram()
-		if err != nil {
-			return 0, false, err
-		}
-		sum.Merge(h)
+		mh.byKind[key] = sum
 	}
 	return histogramFigure(sum, m.Figure), true, nil
 }
