@@ -10,4 +10,5 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdExport(f))
 	root.AddCommand(NewCmdMerge(f))
 	root.AddCommand(NewCmdBrokers(f))
+	root.AddCommand(NewCmdScenarios(f), NewCmdSuite(f), NewCmdReport(f))
 }

@@ -171,7 +171,7 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	progress := newProgressLine(f, o.Quiet, spec.Transport)
-	res, err := bench.Run(ctx, w, o.engineOptions(spec.Connections, progress.callback()))
+	res, err := bench.Run(ctx, w, o.engineOptions(spec.Connections, observedProgress(ctx, progress.callback())))
 	progress.done()
 	if res == nil {
 		if ctx.Err() != nil && err == nil {
@@ -187,6 +187,7 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 	res.Env = results.CurrentEnv()
 	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
 	res.Options = spec.Options
+	observeResult(ctx, res)
 	if werr := writeRunOutputs(f, o, res); werr != nil {
 		return &ExitError{Code: ExitFailure, Err: werr}
 	}
@@ -250,11 +251,11 @@ partial result is still printed and written).`,
   commsbench run rest --rate 0 --concurrency 32 --http2
   commsbench run rest --target 127.0.0.1:8080 --format markdown`,
 		Args: cobra.ArbitraryArgs,
+		// Without a transport, run takes --scenario and the flags of the
+		// transport the scenario names: it parses them itself.
+		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return flagErrorf("name a transport: commsbench run %s", transportListForErrors)
-			}
-			return flagErrorf("unknown transport %q: choose %s", args[0], transportListForErrors)
+			return runScenarioCommand(cmd, f, args)
 		},
 	}
 	cmd.AddCommand(
@@ -263,6 +264,7 @@ partial result is still printed and written).`,
 		newCmdRunQueue(f),
 		newCmdRunEvent(f),
 	)
+	addScenarioFlag(cmd)
 	return cmd
 }
 

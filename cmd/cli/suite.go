@@ -1,0 +1,551 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/commsbench/commsbench/report"
+	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/scenarios"
+	"github.com/commsbench/commsbench/targets/containers"
+	"github.com/commsbench/commsbench/targets/event"
+	"github.com/commsbench/commsbench/targets/queue"
+)
+
+// Defaults of a suite run, for what neither the suite file nor the
+// command line sets. With five scenarios they keep "commsbench suite" (and
+// so "make run") under two minutes.
+const (
+	defaultSuite            = "microservices"
+	defaultSuiteRate        = 1000
+	defaultSuiteConcurrency = 16
+	defaultSuiteDuration    = 5 * time.Second
+	defaultSuiteWarmup      = time.Second
+	brokerCheckTimeout      = 2 * time.Second
+)
+
+// suiteOptions are the flags of "commsbench suite".
+type suiteOptions struct {
+	Rate        float64
+	Concurrency int
+	Duration    time.Duration
+	Warmup      time.Duration
+	Out         string
+	Report      string
+	Format      string
+	Strict      bool
+	Quiet       bool
+	Set         []string
+}
+
+// suitePhase is one phase as run: its name and the flags it adds.
+type suitePhase struct {
+	name  string
+	title string
+	args  []string
+}
+
+// suiteEntry is one scenario of the suite, ready to run.
+type suiteEntry struct {
+	sc   *scenarios.Scenario
+	args [2][]string // per phase
+	// notBuilt is set when this binary lacks the scenario's transport.
+	notBuilt error
+	// flags are the phase-one arguments parsed, to find its broker.
+	flags *pflag.FlagSet
+}
+
+// NewCmdSuite is "commsbench suite [NAME|FILE]".
+func NewCmdSuite(f *Factory) *cobra.Command {
+	o := &suiteOptions{Format: report.FormatText}
+	cmd := &cobra.Command{
+		Use:   "suite [NAME|FILE]",
+		Short: "Run every scenario of a suite side by side and print the trade-off table",
+		Long: `Run every scenario of a suite (default: the built-in microservices suite: REST,
+gRPC, a RabbitMQ queue one-way and request-reply, and a Kafka event stream with
+two subscribers) in two phases, then print the trade-off table and a few plain
+sentences drawn from the measured numbers.
+
+  1. same load: every scenario at the same offered load, open loop at --rate,
+     to compare latency on equal terms;
+  2. saturation: closed loop with --concurrency workers, to find each one's
+     throughput ceiling.
+
+A phase's rate, workers, duration and warm-up come from the flags, else from
+the suite file, else from the defaults; they override the scenarios' own load
+so that every scenario runs on equal terms. Each run's result file goes into
+--out (default ./commsbench-results/<timestamp>/), with summary.md beside them.
+
+A scenario whose broker does not answer (no RabbitMQ at the queue's URL, no
+Docker engine for --set containers=true) is skipped with the reason and the
+fix, and the rest still runs. Exit codes: 0 done (also with skips, unless
+--strict), 1 a scenario failed (or, with --strict, was skipped), 2 bad flags
+or scenario files, 130 interrupted.`,
+		Example: `  commsbench suite
+  commsbench suite --duration 2s --report report.html
+  commsbench suite my-suite.yaml --rate 500 --concurrency 32
+  commsbench suite --set amqp-url=amqp://bench:secret@10.0.0.5:5672/ --strict
+  commsbench suite order-inventory-queue        # one scenario, both phases`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return flagErrorf("run one suite at a time: commsbench suite [NAME|FILE]")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := defaultSuite
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return runSuite(cmd, f, o, ref)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Float64Var(&o.Rate, "rate", defaultSuiteRate, "same-load phase: operations per second offered to every scenario, open loop (default: the suite's, else 1000)")
+	fl.IntVar(&o.Concurrency, "concurrency", defaultSuiteConcurrency, "saturation phase: closed-loop workers (default: the suite's, else 16)")
+	fl.DurationVar(&o.Duration, "duration", defaultSuiteDuration, "measured period of each phase of each scenario (default: the suite's, else 5s)")
+	fl.DurationVar(&o.Warmup, "warmup", defaultSuiteWarmup, "warm-up before each measured period, excluded from every figure (default: the suite's, else 1s)")
+	fl.StringVarP(&o.Out, "out", "o", "", "directory for the result files (default ./commsbench-results/<timestamp>/)")
+	fl.StringVar(&o.Report, "report", "", "also write the HTML report to this file")
+	fl.StringVar(&o.Format, "format", o.Format, "table format on stdout: text or markdown")
+	fl.BoolVar(&o.Strict, "strict", false, "exit 1 when a scenario was skipped because its broker did not answer")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress, only the table")
+	fl.StringArrayVar(&o.Set, "set", nil, "NAME=VALUE: set a transport option (a run flag such as amqp-url, brokers, containers or prefetch) for every scenario whose transport has it; repeatable")
+	return cmd
+}
+
+// phases resolves the two phases: flags first, then the suite file, then
+// the defaults.
+func (o *suiteOptions) phases(cmd *cobra.Command, s *scenarios.Suite) ([2]suitePhase, error) {
+	changed := cmd.Flags().Changed
+	rate, workers := float64(defaultSuiteRate), defaultSuiteConcurrency
+	dur := [2]time.Duration{defaultSuiteDuration, defaultSuiteDuration}
+	warm := [2]time.Duration{defaultSuiteWarmup, defaultSuiteWarmup}
+	for i, p := range []scenarios.Phase{s.SameLoad, s.Saturation} {
+		if p.Duration > 0 {
+			dur[i] = p.Duration
+		}
+		if p.Warmup != nil {
+			warm[i] = *p.Warmup
+		}
+	}
+	if s.SameLoad.Rate > 0 {
+		rate = s.SameLoad.Rate
+	}
+	if s.Saturation.Concurrency > 0 {
+		workers = s.Saturation.Concurrency
+	}
+	switch {
+	case changed("rate") && (o.Rate <= 0 || o.Rate > 10_000_000):
+		return [2]suitePhase{}, flagErrorf("--rate %v: the same-load phase is open loop: give 1 to 10M operations per second", o.Rate)
+	case changed("concurrency") && (o.Concurrency < 1 || o.Concurrency > 100_000):
+		return [2]suitePhase{}, flagErrorf("--concurrency %d: give 1 to 100000 workers", o.Concurrency)
+	case changed("duration") && o.Duration <= 0:
+		return [2]suitePhase{}, flagErrorf("--duration %v: must be positive, such as 5s", o.Duration)
+	case o.Warmup < 0:
+		return [2]suitePhase{}, flagErrorf("--warmup %v: must not be negative (0 for none)", o.Warmup)
+	}
+	if changed("rate") {
+		rate = o.Rate
+	}
+	if changed("concurrency") {
+		workers = o.Concurrency
+	}
+	if changed("duration") {
+		dur = [2]time.Duration{o.Duration, o.Duration}
+	}
+	if changed("warmup") {
+		warm = [2]time.Duration{o.Warmup, o.Warmup}
+	}
+	return [2]suitePhase{
+		{name: report.SameLoad, title: "same load", args: []string{
+			"--rate=" + strconv.FormatFloat(rate, 'f', -1, 64),
+			"--duration=" + dur[0].String(), "--warmup=" + warm[0].String()}},
+		{name: report.Saturation, title: "saturation", args: []string{
+			"--rate=0", "--concurrency=" + strconv.Itoa(workers),
+			"--duration=" + dur[1].String(), "--warmup=" + warm[1].String()}},
+	}, nil
+}
+
+// setArgs checks --set NAME=VALUE and returns the flags it adds to a
+// scenario of the given transport.
+func (o *suiteOptions) setArgs(f *Factory, transports []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, s := range o.Set {
+		name, value, ok := strings.Cut(s, "=")
+		name = strings.TrimLeft(strings.TrimSpace(name), "-")
+		if !ok || name == "" {
+			return nil, flagErrorf("--set %q: write NAME=VALUE, such as --set amqp-url=amqp://guest:guest@127.0.0.1:5672/", s)
+		}
+		if why, reserved := reservedOption(name); reserved {
+			if name == "rate" || name == "concurrency" || name == "duration" || name == "warmup" {
+				why = "the suite's own flag: give --" + name
+			}
+			return nil, flagErrorf("--set %s: %s", name, why)
+		}
+		used := false
+		for _, t := range transports {
+			cmd, err := transportRunCommand(f, t)
+			if err != nil {
+				continue
+			}
+			if fl := cmd.Flags().Lookup(name); fl != nil && !fl.Hidden {
+				out[t] = append(out[t], "--"+name+"="+value)
+				used = true
+			}
+		}
+		if !used {
+			return nil, flagErrorf("--set %s: no transport of this suite (%s) has a run flag of that name", name, strings.Join(transports, ", "))
+		}
+	}
+	return out, nil
+}
+
+// prepare checks every scenario and builds its arguments, so that a
+// mistake in any scenario or flag shows before the first run starts.
+func prepare(f *Factory, s *scenarios.Suite, phases [2]suitePhase, set map[string][]string) ([]*suiteEntry, error) {
+	var entries []*suiteEntry
+	var errs []error
+	for _, sc := range s.Scenarios {
+		e := &suiteEntry{sc: sc}
+		entries = append(entries, e)
+		if err := checkScenario(f, sc); err != nil {
+			var nb *notBuiltError
+			if errors.As(err, &nb) {
+				e.notBuilt = err
+				continue
+			}
+			errs = append(errs, fmt.Errorf("scenario %s:\n%w", sc.Name, err))
+			continue
+		}
+		base := scenarioArgs(sc)
+		for _, name := range []string{"rate", "concurrency", "duration", "requests", "warmup"} {
+			base = withoutFlag(base, name)
+		}
+		for i, ph := range phases {
+			args := append(append(append([]string{}, base...), ph.args...), set[sc.Transport]...)
+			fl, err := parseRunArgs(f, args)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("scenario %s (%s): %w", sc.Name, sc.Pos, err))
+				break
+			}
+			e.args[i] = args
+			if i == 0 {
+				e.flags = fl
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, &FlagError{err: err}
+	}
+	return entries, nil
+}
+
+// brokerSkip says why a scenario cannot run here, and what to do about it,
+// when the broker it needs does not answer. It only dials: the run itself
+// reports any other problem.
+func brokerSkip(ctx context.Context, f *Factory, transport string, fl *pflag.FlagSet) (reason, fix string) {
+	if on, err := fl.GetBool("containers"); err == nil && on {
+		return "", "" // the run checks for a Docker engine itself, within seconds
+	}
+	switch transport {
+	case "queue":
+		raw, _ := fl.GetString("amqp-url")
+		if raw == "" {
+			raw = f.Getenv(envAMQPURL)
+		}
+		if raw == "" {
+			raw = queue.DefaultURL
+		}
+		addr, err := amqpAddress(raw)
+		if err != nil {
+			return "", "" // the run's own validation says what is wrong
+		}
+		if err := dialCheck(ctx, addr); err != nil {
+			return fmt.Sprintf("no RabbitMQ answers at %s (%v)", queue.RedactURL(raw), err),
+				"start one ('rabbitmq-server -detached', or 'docker run -d -p 5672:5672 rabbitmq:3'), point COMMSBENCH_AMQP_URL or --set amqp-url=URL at a running broker, or add --set containers=true where Docker runs"
+		}
+	case "event":
+		raw, _ := fl.GetString("brokers")
+		if !fl.Changed("brokers") {
+			raw = f.Getenv(envKafkaBrokers)
+		}
+		brokers := event.ParseBrokers(raw)
+		if len(brokers) == 0 {
+			return "", "" // the embedded broker
+		}
+		var last error
+		for _, b := range brokers {
+			if last = dialCheck(ctx, b); last == nil {
+				return "", ""
+			}
+		}
+		return fmt.Sprintf("no Kafka broker answers at %s (%v)", strings.Join(brokers, ","), last),
+			"start the brokers, correct COMMSBENCH_KAFKA_BROKERS or --set brokers=host:port, or leave both unset to use the embedded broker"
+	}
+	return "", ""
+}
+
+// amqpAddress is the host:port an AMQP URL connects to.
+func amqpAddress(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "", fmt.Errorf("not an AMQP URL")
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5672"
+		if u.Scheme == "amqps" {
+			port = "5671"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port), nil
+}
+
+func dialCheck(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: brokerCheckTimeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			return op.Err
+		}
+		return err
+	}
+	return c.Close()
+}
+
+// resultsDir makes the directory the suite writes into.
+func resultsDir(f *Factory, out string) (string, error) {
+	if out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return "", fmt.Errorf("--out %s: %w", out, err)
+		}
+		return out, nil
+	}
+	base := filepath.Join("commsbench-results", f.Now().Format("20060102-150405"))
+	dir := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(dir); os.IsNotExist(err) {
+			break
+		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("results directory %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error {
+	if o.Format != report.FormatText && o.Format != report.FormatMarkdown {
+		return flagErrorf("--format %q: choose text or markdown", o.Format)
+	}
+	suite, err := scenarios.Builtin().Suite(ref)
+	if err != nil {
+		return &FlagError{err: fmt.Errorf("suite %s: %w", ref, err)}
+	}
+	phases, err := o.phases(cmd, suite)
+	if err != nil {
+		return err
+	}
+	var transports []string
+	for _, sc := range suite.Scenarios {
+		if !containsString(transports, sc.Transport) {
+			transports = append(transports, sc.Transport)
+		}
+	}
+	set, err := o.setArgs(f, transports)
+	if err != nil {
+		return err
+	}
+	entries, err := prepare(f, suite, phases, set)
+	if err != nil {
+		return err
+	}
+	dir, err := resultsDir(f, o.Out)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+
+	ctx := cmd.Context()
+	prog := newSuiteProgress(f, o.Quiet, suite, phases)
+	prog.start()
+	rows := make([]report.Row, len(entries))
+	var files int
+	var messages []string
+	interrupted := false
+	for i, e := range entries {
+		row := report.Row{Scenario: e.sc.Name, Transport: e.sc.Transport}
+		if interrupted {
+			row.SameLoadErr = "not run: the suite was interrupted"
+			rows[i] = row
+			continue
+		}
+		if e.notBuilt != nil {
+			row.SameLoadErr = e.notBuilt.Error()
+			rows[i] = row
+			prog.finished(i, "", nil, e.notBuilt.Error())
+			continue
+		}
+		if reason, fix := brokerSkip(ctx, f, e.sc.Transport, e.flags); reason != "" {
+			row.Skipped, row.Fix = reason, fix
+			rows[i] = row
+			prog.finished(i, "", nil, "skipped: "+reason)
+			continue
+		}
+		for p, ph := range phases {
+			path := filepath.Join(dir, e.sc.Name+"."+ph.name+".json")
+			var got *results.Result
+			note := templateNote(e.sc)
+			obs := &runObserver{
+				progress: prog.callback(i, p),
+				result: func(res *results.Result) {
+					res.Scenario, res.Phase = e.sc.Name, ph.name
+					res.Label = e.sc.Name + "/" + ph.name
+					if note != "" {
+						res.Notes = append(res.Notes, note)
+					}
+					got = res
+				},
+			}
+			var errOut bytes.Buffer
+			args := append(append([]string{}, e.args[p]...), "--out="+path, "--quiet")
+			err := runInProcess(ctx, f, args, obs, io.Discard, &errOut)
+			if got != nil && fileExists(path) {
+				files++
+			}
+			if s := strings.TrimSpace(errOut.String()); s != "" {
+				for _, line := range strings.Split(s, "\n") {
+					messages = append(messages, fmt.Sprintf("%s (%s): %s", e.sc.Name, ph.title, line))
+				}
+			}
+			if err != nil {
+				var ee *ExitError
+				var ne *containers.NoEngineError
+				switch {
+				case errors.As(err, &ee) && ee.Code == ExitInterrupted:
+					interrupted = true
+				case errors.As(err, &ne):
+					row.Skipped = ne.Error()
+					row.Fix = "start a Docker engine (or set DOCKER_HOST), or leave out --set containers=true to use a broker you run"
+				}
+			}
+			if p == 0 {
+				row.SameLoad = got
+			} else {
+				row.Saturation = got
+			}
+			errText := ""
+			if err != nil && row.Skipped == "" {
+				errText = err.Error()
+				if p == 0 {
+					row.SameLoadErr = errText
+				} else {
+					row.SaturationErr = errText
+				}
+			}
+			prog.finished(i, ph.title, got, errText)
+			if interrupted || row.Skipped != "" {
+				break
+			}
+			if got == nil && p == 0 {
+				row.SaturationErr = "not run: the same-load phase failed"
+				break
+			}
+		}
+		rows[i] = row
+	}
+	prog.done()
+
+	title := fmt.Sprintf("suite %s: %d %s, results in %s", suite.Name, len(entries), pluralS(len(entries), "scenario"), dir)
+	var table bytes.Buffer
+	if err := report.WriteTable(&table, rows, report.FormatMarkdown); err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "summary.md"), append([]byte("# "+title+"\n\n"), table.Bytes()...), 0o644); err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("write summary: %w", err)}
+	}
+	out := f.IO.Out
+	if o.Format == report.FormatMarkdown {
+		fmt.Fprintf(out, "**%s**\n\n", title)
+	} else {
+		fmt.Fprintf(out, "%s\n\n", title)
+	}
+	if err := report.WriteTable(out, rows, o.Format); err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	if len(messages) > 0 {
+		fmt.Fprintln(out)
+		for _, m := range messages {
+			fmt.Fprintf(out, "note: %s\n", m)
+		}
+	}
+	fmt.Fprintln(out)
+	if o.Report != "" {
+		if err := writeReportFile(o.Report, report.Page{
+			Title:     "commsbench suite " + suite.Name,
+			Generated: f.Now(),
+			Rows:      rows,
+			Commands:  []string{results.RedactSecrets(strings.Join(f.Args, " "))},
+		}); err != nil {
+			return &ExitError{Code: ExitFailure, Err: err}
+		}
+		fmt.Fprintf(out, "%d result files and summary.md in %s; HTML report in %s\n", files, dir, o.Report)
+	} else {
+		fmt.Fprintf(out, "%d result files and summary.md in %s; for an HTML report: commsbench report %s --out report.html\n", files, dir, dir)
+	}
+
+	var failed, skipped []string
+	for _, r := range rows {
+		switch {
+		case r.Skipped != "":
+			skipped = append(skipped, r.Scenario)
+		case r.SameLoadErr != "" || r.SaturationErr != "":
+			failed = append(failed, r.Scenario)
+		}
+	}
+	switch {
+	case interrupted:
+		return &ExitError{Code: ExitInterrupted, Err: errors.New("the suite was interrupted; the table holds what was measured")}
+	case len(failed) > 0:
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d of %d scenarios failed: %s (see above)", len(failed), len(rows), strings.Join(failed, ", "))}
+	case len(skipped) > 0 && o.Strict:
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--strict: %d of %d scenarios skipped: %s (see above)", len(skipped), len(rows), strings.Join(skipped, ", "))}
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func pluralS(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

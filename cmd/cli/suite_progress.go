@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/scenarios"
+)
+
+// suiteProgress shows a suite's progress on a terminal: what it will run,
+// a line per finished run, and a live line for the current one with its
+// phase and ops/s. It draws nothing when stderr is not a terminal or with
+// --quiet, so logs hold only the table.
+type suiteProgress struct {
+	mu     sync.Mutex
+	w      io.Writer
+	suite  *scenarios.Suite
+	phases [2]suitePhase
+	drawn  bool
+}
+
+func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases [2]suitePhase) *suiteProgress {
+	if quiet || !f.IO.ErrTTY {
+		return nil
+	}
+	return &suiteProgress{w: f.IO.ErrOut, suite: s, phases: phases}
+}
+
+// duration reads the measured and warm-up time back from a phase's flags.
+func (p suitePhase) duration() time.Duration {
+	var total time.Duration
+	for _, a := range p.args {
+		for _, key := range []string{"--duration=", "--warmup="} {
+			if v, ok := strings.CutPrefix(a, key); ok {
+				if d, err := time.ParseDuration(v); err == nil {
+					total += d
+				}
+			}
+		}
+	}
+	return total
+}
+
+func (p *suiteProgress) start() {
+	if p == nil {
+		return
+	}
+	var names []string
+	for _, s := range p.suite.Scenarios {
+		names = append(names, s.Name)
+	}
+	per := p.phases[0].duration() + p.phases[1].duration()
+	fmt.Fprintf(p.w, "suite %s: %d scenarios × 2 phases (%s; %s), at least %s\n  %s\n",
+		p.suite.Name, len(names), phaseSummary(p.phases[0]), phaseSummary(p.phases[1]),
+		time.Duration(len(names))*per, strings.Join(names, ", "))
+}
+
+func phaseSummary(p suitePhase) string {
+	for _, a := range p.args {
+		if v, ok := strings.CutPrefix(a, "--concurrency="); ok {
+			return p.title + " " + v + " workers"
+		}
+	}
+	for _, a := range p.args {
+		if v, ok := strings.CutPrefix(a, "--rate="); ok {
+			return p.title + " " + v + " ops/s"
+		}
+	}
+	return p.title
+}
+
+// callback returns the engine progress callback of scenario i, phase ph.
+func (p *suiteProgress) callback(i, ph int) func(bench.Progress) {
+	if p == nil {
+		return nil
+	}
+	name := p.suite.Scenarios[i].Name
+	prefix := fmt.Sprintf("  [%d/%d] %s · %s", i+1, len(p.suite.Scenarios), name, p.phases[ph].title)
+	return func(s bench.Progress) {
+		var line string
+		if s.Warmup {
+			line = fmt.Sprintf("%s · warming up", prefix)
+		} else {
+			line = fmt.Sprintf("%s · %.0fs/%.0fs · %s ops/s · p99 %s", prefix, s.Elapsed.Seconds(), s.Planned.Seconds(),
+				results.FormatRate(s.OpsPerS), results.FormatNS(float64(s.P99)))
+			if s.Errors > 0 {
+				line += fmt.Sprintf(" · errors %d", s.Errors)
+			}
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.drawn = true
+	}
+}
+
+// finished prints one line for a run that ended (or a scenario that did
+// not run), above the live line.
+func (p *suiteProgress) finished(i int, phase string, res *results.Result, problem string) {
+	if p == nil {
+		return
+	}
+	name := p.suite.Scenarios[i].Name
+	if phase != "" {
+		name += " · " + phase
+	}
+	var line string
+	switch {
+	case problem != "" && res == nil:
+		line = fmt.Sprintf("  ✗ %s: %s", name, firstLine(problem))
+	case res != nil:
+		main := res.MainLatency()
+		line = fmt.Sprintf("  ✓ %s · %s ops/s", name, results.FormatRate(res.Throughput.OpsPerS))
+		if l := res.Latency[main]; l != nil {
+			line += fmt.Sprintf(" · %s p99 %s", strings.ReplaceAll(main, "_", " "), results.FormatNS(float64(l.P99)))
+		}
+		if problem != "" {
+			line += " · " + firstLine(problem)
+		}
+	default:
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "\r\033[K%s\n", line)
+	p.drawn = false
+}
+
+func (p *suiteProgress) done() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}

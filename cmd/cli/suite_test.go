@@ -1,0 +1,378 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/scenarios"
+)
+
+// writeFile writes a test file and returns its path.
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestBuiltinScenariosMatchTheRunFlags: every option of every built-in
+// scenario is a run flag of its transport, with a value the flag takes,
+// and the arguments it makes parse, in both phases of a suite.
+func TestBuiltinScenariosMatchTheRunFlags(t *testing.T) {
+	f, _, _ := testFactory()
+	lib := scenarios.Builtin()
+	suite, err := lib.Suite("microservices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &suiteOptions{}
+	cmd := NewCmdSuite(f)
+	phases, err := o.phases(cmd, suite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := prepare(f, suite, phases, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.notBuilt != nil {
+			t.Errorf("%s: %v", e.sc.Name, e.notBuilt)
+			continue
+		}
+		if !strings.Contains(strings.Join(e.args[1], " "), "--rate=0 --concurrency=16") {
+			t.Errorf("%s: saturation arguments %q", e.sc.Name, e.args[1])
+		}
+	}
+}
+
+func TestScenariosCommands(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  []string // must appear in stdout
+		err  string   // must appear in stderr
+	}{
+		// list names every built-in file with its kind and transport.
+		{"list", []string{"scenarios", "list"}, ExitOK, []string{"microservices", "suite", "order-payment-rest", "rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event", "event"}, ""},
+		// show prints the file itself.
+		{"show", []string{"scenarios", "show", "order-inventory-queue-rpc"}, ExitOK, []string{"# builtin:order-inventory-queue-rpc.yaml", "transport: queue", "mode: rpc"}, ""},
+		// An unknown name lists the known ones.
+		{"show unknown", []string{"scenarios", "show", "nope"}, ExitFailure, nil, `no built-in scenario or suite named "nope"`},
+		// No subcommand is a usage error.
+		{"no subcommand", []string{"scenarios"}, ExitUsage, nil, "choose a subcommand"},
+		// show takes one name.
+		{"show nothing", []string{"scenarios", "show"}, ExitUsage, nil, "name one scenario or suite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, out, errOut := testFactory(tt.args...)
+			if code := Main(context.Background(), f); code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tt.code, errOut)
+			}
+			for _, w := range tt.out {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if !strings.Contains(errOut.String(), tt.err) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.err)
+			}
+		})
+	}
+}
+
+// TestRunScenario runs a built-in scenario with flags overriding it: the
+// result names the scenario, has the override's rate and the template's
+// payload size.
+func TestRunScenario(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.json")
+	f, stdout, errOut := testFactory("run", "--scenario", "order-payment-rest", "--rate", "200", "--duration", "1s", "--warmup", "0s", "--out", out)
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	res, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scenario != "order-payment-rest" || res.Label != "order-payment-rest" || res.Transport != "rest" {
+		t.Errorf("scenario %q label %q transport %q", res.Scenario, res.Label, res.Transport)
+	}
+	if res.Load.Rate != 200 || res.Load.DurationS != 1 || res.Load.WarmupS != 0 {
+		t.Errorf("load %+v: the command line must override the scenario's rate, duration and warm-up", res.Load)
+	}
+	if res.Load.PayloadBytes != 483 {
+		t.Errorf("payload %d bytes, want the template's 483", res.Load.PayloadBytes)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "templates/order.json") {
+		t.Errorf("notes %q do not say the template set the size", res.Notes)
+	}
+	if !strings.Contains(stdout.String(), "rest [order-payment-rest]") {
+		t.Errorf("summary does not name the scenario:\n%s", stdout)
+	}
+}
+
+// TestRunScenarioErrors: problems in a scenario name its file, line and key.
+func TestRunScenarioErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		yaml string
+		args []string
+		code int
+		msg  string
+	}{
+		// An option the transport does not have lists the ones it has.
+		{"unknown option", "name: a\ntransport: queue\noptions:\n  prefetsh: 5\n", nil, ExitUsage, "a.yaml:4: options.prefetsh: the queue transport has no such option; its options are its run flags: amqp-url, auto-ack,"},
+		// A value the flag refuses.
+		{"bad option value", "name: a\ntransport: queue\noptions:\n  prefetch: lots\n", nil, ExitUsage, `a.yaml:4: options.prefetch: "lots": strconv.ParseInt`},
+		// Load settings belong under load.
+		{"load as option", "name: a\ntransport: rest\noptions:\n  rate: 5\n", nil, ExitUsage, "a.yaml:4: options.rate: a load setting: write it under load: (load.rate)"},
+		// A hidden flag is not an option of that transport.
+		{"hidden flag", "name: a\ntransport: event\noptions:\n  target: x:1\n", nil, ExitUsage, "a.yaml:4: options.target: the event transport has no such option"},
+		// The loader's own errors pass through with their position.
+		{"negative rate", "name: a\ntransport: rest\nload:\n  rate: -5\n", nil, ExitUsage, "a.yaml:4: load.rate: -5 is negative"},
+		// A suite is not a scenario.
+		{"suite", "name: s\nscenarios: [order-payment-rest]\n", nil, ExitUsage, "is a suite of 1 scenarios: run it with 'commsbench suite"},
+		// An override that the transport rejects is the usual usage error.
+		{"bad override", "name: a\ntransport: rest\n", []string{"--rate", "-1"}, ExitUsage, "--rate -1: must be a positive number"},
+		// An unknown override flag.
+		{"unknown override", "name: a\ntransport: rest\n", []string{"--prefetch", "5"}, ExitUsage, "unknown flag: --prefetch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeFile(t, dir, "a.yaml", tt.yaml)
+			f, _, errOut := testFactory(append([]string{"run", "--scenario", p}, tt.args...)...)
+			if code := Main(context.Background(), f); code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tt.code, errOut)
+			}
+			if !strings.Contains(errOut.String(), tt.msg) {
+				t.Errorf("stderr:\n%s\nwant it to contain:\n%s", errOut, tt.msg)
+			}
+		})
+	}
+}
+
+func TestSuiteBadInput(t *testing.T) {
+	dir := t.TempDir()
+	badOption := writeFile(t, dir, "bad.yaml", "name: s\nscenarios:\n  - name: a\n    transport: rest\n    options:\n      http3: true\n")
+	tests := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		// An unknown suite lists the built-in ones.
+		{"unknown suite", []string{"suite", "nope"}, `no built-in scenario or suite named "nope"`},
+		// A scenario's bad option stops the suite before anything runs.
+		{"bad option in suite", []string{"suite", badOption}, "bad.yaml:6: options.http3: the rest transport has no such option"},
+		// --set must name a flag of one of the suite's transports.
+		{"set unknown", []string{"suite", "--set", "bogus=1"}, "--set bogus: no transport of this suite (rest, grpc, queue, event) has a run flag of that name"},
+		// --set cannot change the phases behind the suite's back.
+		{"set rate", []string{"suite", "--set", "rate=5"}, "--set rate: the suite's own flag: give --rate"},
+		// --set needs NAME=VALUE.
+		{"set without value", []string{"suite", "--set", "prefetch"}, `--set "prefetch": write NAME=VALUE`},
+		// A --set value the flag refuses.
+		{"set bad value", []string{"suite", "--set", "prefetch=lots"}, `invalid argument "lots" for "--prefetch"`},
+		// The same-load phase is open loop.
+		{"zero rate", []string{"suite", "--rate", "0"}, "--rate 0: the same-load phase is open loop"},
+		{"zero duration", []string{"suite", "--duration", "0s"}, "--duration 0s: must be positive"},
+		{"bad format", []string{"suite", "--format", "json"}, `--format "json": choose text or markdown`},
+		{"two suites", []string{"suite", "a", "b"}, "run one suite at a time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _, errOut := testFactory(tt.args...)
+			if code := Main(context.Background(), f); code != ExitUsage {
+				t.Errorf("exit %d, want %d; stderr %s", code, ExitUsage, errOut)
+			}
+			if !strings.Contains(errOut.String(), tt.msg) {
+				t.Errorf("stderr:\n%s\nwant it to contain:\n%s", errOut, tt.msg)
+			}
+		})
+	}
+}
+
+// TestSuiteSkipsMissingBroker: the queue scenario of a suite whose RabbitMQ
+// does not answer is a skipped row with the reason and the fix; the rest
+// runs and the exit code is 0, or 1 with --strict.
+func TestSuiteSkipsMissingBroker(t *testing.T) {
+	dir := t.TempDir()
+	suite := writeFile(t, dir, "s.yaml", "name: s\nscenarios:\n  - order-payment-rest\n  - order-inventory-queue\n")
+	deadURL := "amqp://guest:guest@" + closedPort(t) + "/"
+	for _, strict := range []bool{false, true} {
+		out := filepath.Join(dir, "out", map[bool]string{false: "lenient", true: "strict"}[strict])
+		args := []string{"suite", suite, "--duration", "300ms", "--warmup", "0s", "--out", out}
+		if strict {
+			args = append(args, "--strict")
+		}
+		f, stdout, errOut := queueFactory(map[string]string{envAMQPURL: deadURL}, args...)
+		code := Main(context.Background(), f)
+		want := map[bool]int{false: ExitOK, true: ExitFailure}[strict]
+		if code != want {
+			t.Errorf("strict=%v: exit %d, want %d; stderr %s", strict, code, want, errOut)
+		}
+		so := stdout.String()
+		if !regexp.MustCompile(`(?m)^order-inventory-queue\s+queue\s+skipped$`).MatchString(so) {
+			t.Errorf("no skipped row for the queue:\n%s", so)
+		}
+		for _, w := range []string{
+			"order-inventory-queue skipped: no RabbitMQ answers at amqp://guest:xxxxx@127.0.0.1:",
+			"To run it: start one ('rabbitmq-server -detached'",
+		} {
+			if !strings.Contains(so, w) {
+				t.Errorf("stdout lacks %q:\n%s", w, so)
+			}
+		}
+		if strings.Contains(so+errOut.String(), "guest:guest") {
+			t.Error("the broker's password was printed")
+		}
+		if !regexp.MustCompile(`(?m)^order-payment-rest\s+REST\s+\S+ / \S+`).MatchString(so) {
+			t.Errorf("the REST scenario did not run:\n%s", so)
+		}
+		files, _ := filepath.Glob(filepath.Join(out, "*.json"))
+		if len(files) != 2 {
+			t.Errorf("%d result files %v, want the REST scenario's 2", len(files), files)
+		}
+		if strict && !strings.Contains(errOut.String(), "--strict: 1 of 2 scenarios skipped: order-inventory-queue") {
+			t.Errorf("stderr %q does not say what was skipped", errOut)
+		}
+	}
+}
+
+// TestSuiteEndToEnd runs the built-in suite, shortened, on the embedded
+// targets (REST, gRPC, embedded Kafka) and the local RabbitMQ: one row per
+// scenario, a result file per run naming its scenario and phase, the
+// progress display on a terminal, and a report made from the directory.
+func TestSuiteEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ten short measurements; skipped with -short")
+	}
+	amqpURL := queueTestBroker(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "results")
+	html := filepath.Join(dir, "suite.html")
+	f, stdout, errOut := queueFactory(map[string]string{envAMQPURL: amqpURL},
+		"suite", "--duration", "1s", "--warmup", "0s", "--rate", "300", "--concurrency", "4", "--out", out, "--report", html)
+	f.IO.ErrTTY = true
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, errOut)
+	}
+	so := stdout.String()
+	names := []string{"order-payment-rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event"}
+	for _, n := range names {
+		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + `\s+(REST|gRPC unary|queue · oneway|queue · rpc|event · 2 groups)\s+\S+ / \S+\s+\S+ / \S+\s+\S+\s+\S+\s+\d+/\d+`)
+		if !row.MatchString(so) {
+			t.Errorf("no complete row for %s:\n%s", n, so)
+		}
+		for _, phase := range []string{"same-load", "saturation"} {
+			res, err := results.ReadFile(filepath.Join(out, n+"."+phase+".json"))
+			if err != nil {
+				t.Errorf("%s %s: %v", n, phase, err)
+				continue
+			}
+			if res.Scenario != n || res.Phase != phase {
+				t.Errorf("%s %s: result says scenario %q phase %q", n, phase, res.Scenario, res.Phase)
+			}
+			if phase == "same-load" && (res.Load.Mode != results.OpenLoop || res.Load.Rate != 300) {
+				t.Errorf("%s: same-load load %+v, want open loop at 300/s", n, res.Load)
+			}
+			if phase == "saturation" && (res.Load.Mode != results.ClosedLoop || res.Load.Concurrency != 4) {
+				t.Errorf("%s: saturation load %+v, want closed loop with 4 workers", n, res.Load)
+			}
+		}
+	}
+	if n := strings.Count(so, "\n- "); n < 4 {
+		t.Errorf("%d sentences under the table, want several:\n%s", n, so)
+	}
+	for _, w := range []string{"At the same offered load of 300 ops/s", "At saturation (4 workers, closed loop)", "10 result files and summary.md in " + out} {
+		if !strings.Contains(so, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, so)
+		}
+	}
+	// The progress display: the plan, a line per run, live lines.
+	se := errOut.String()
+	for _, w := range []string{"suite microservices: 5 scenarios × 2 phases", "✓ order-placed-event · saturation", "\r\033[K"} {
+		if !strings.Contains(se, w) {
+			t.Errorf("progress display lacks %q:\n%q", w, se)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "summary.md")); err != nil {
+		t.Error(err)
+	}
+	if b, err := os.ReadFile(html); err != nil || strings.Count(string(b), `data-chart="timeline"`) != 5 {
+		t.Errorf("--report %s: %v, or not one timeline per scenario", html, err)
+	}
+
+	// The report command makes the same page from the directory.
+	page := filepath.Join(dir, "again.html")
+	f, _, errOut = testFactory("report", out, "--out", page)
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(b)
+	for _, n := range names {
+		if !strings.Contains(body, ">"+n+"</td>") {
+			t.Errorf("report lacks a row for %s", n)
+		}
+	}
+	if strings.Count(body, `data-chart="percentiles"`) != 1 || strings.Count(body, `data-chart="timeline"`) != 5 {
+		t.Error("report: want one percentile chart and five timelines")
+	}
+	if !strings.Contains(errOut.String(), "report of 10 results written to "+page) {
+		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestSuiteQuietWithoutTerminal: no progress on a stream that is not a terminal.
+func TestSuiteQuietWithoutTerminal(t *testing.T) {
+	dir := t.TempDir()
+	f, stdout, errOut := testFactory("suite", "order-payment-rest", "--duration", "200ms", "--warmup", "0s", "--out", dir)
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr not empty without a terminal: %q", errOut)
+	}
+	if !strings.Contains(stdout.String(), "suite order-payment-rest: 1 scenario, results in "+dir) {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+}
+
+func TestReportBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notResult := writeFile(t, dir, "x.json", `{"hello": 1}`)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no argument", []string{"report"}, ExitUsage, "name the result files or directories"},
+		{"missing", []string{"report", filepath.Join(dir, "nope")}, ExitFailure, "no such file"},
+		{"not a result", []string{"report", notResult}, ExitFailure, "not a commsbench result"},
+		{"empty dir", []string{"report", t.TempDir()}, ExitFailure, "the directory holds no result file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _, errOut := testFactory(tt.args...)
+			if code := Main(context.Background(), f); code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tt.code, errOut)
+			}
+			if !strings.Contains(errOut.String(), tt.msg) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.msg)
+			}
+		})
+	}
+}
