@@ -162,7 +162,7 @@ func unreachable(rawURL string, err error) error {
 	case errors.As(err, &aerr) && strings.Contains(aerr.Reason, "vhost"):
 		return fmt.Errorf("queue: the broker at %s refused the virtual host (%v); check the path of --amqp-url", addr, err)
 	}
-	hint := "start a local RabbitMQ ('rabbitmq-server -detached', then 'rabbitmqctl await_startup'), run one in a container (docker run -d -p 5672:5672 rabbitmq:3), or point --amqp-url or COMMSBENCH_AMQP_URL at a running broker"
+	hint := "start a local RabbitMQ ('rabbitmq-server -detached', then 'rabbitmqctl await_startup'), let commsbench start one in a container (--containers, with a Docker engine), or point --amqp-url or COMMSBENCH_AMQP_URL at a running broker"
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("queue: cannot reach a RabbitMQ broker at %s: nothing listens there (%v); %s", addr, err, hint)
 	}
