@@ -2,17 +2,19 @@ package grpctarget
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"github.com/commsbench/commsbench/targets/grpc/echopb"
 )
 
-func TestServerHealthAndShutdown(t *testing.T) {
+func TestServerHealthReflectionShutdown(t *testing.T) {
 	srv, err := Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +40,27 @@ func TestServerHealthAndShutdown(t *testing.T) {
 			t.Errorf("health of %q = %v, want SERVING", service, resp.Status)
 		}
 	}
+
+	// Reflection lists the echo service, for tools without the .proto.
+	rst, err := reflectionpb.NewServerReflectionClient(cc).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rst.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	rresp, err := rst.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, svc := range rresp.GetListServicesResponse().GetService() {
+		names = append(names, svc.GetName())
+	}
+	if !slices.Contains(names, ServiceName) {
+		t.Errorf("reflection lists %v, want %s among them", names, ServiceName)
+	}
+	_ = rst.CloseSend()
 
 	// A stream left open does not keep Shutdown waiting past its context.
 	st, err := echopb.NewEchoClient(cc).EchoStream(ctx)
