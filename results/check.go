@@ -121,6 +121,17 @@ func Check(baseline, current []*Result, o CheckOptions) (*CheckReport, error) {
 	}
 	rep.Passed = rep.Failed == 0
 	rep.Notes = append(rep.Notes, rep.footnotes()...)
+	for _, side := range []struct {
+		name string
+		rs   []*Result
+	}{{"baseline", baseline}, {"current", current}} {
+		for _, r := range side.rs {
+			if r.Partial {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("the %s includes interrupted (partial) runs", side.name))
+				break
+			}
+		}
+	}
 	return rep, nil
 }
 
