@@ -97,6 +97,9 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 
 	w.adminTr = &kafka.Transport{DialTimeout: w.cfg.DialTimeout, ClientID: "commsbench-admin"}
 	w.admin = &kafka.Client{Addr: kafka.TCP(w.brokers...), Transport: w.adminTr, Timeout: defaultRequestTimeout}
+	if err := w.answersKafka(ctx); err != nil {
+		return results.Target{}, err
+	}
 	partitions, err := w.createTopic(ctx)
 	if err != nil {
 		return results.Target{}, err
@@ -164,6 +167,18 @@ func reachable(ctx context.Context, brokers []string, timeout time.Duration) err
 	}
 	return fmt.Errorf("event: cannot reach the Kafka brokers at %s (%s); check --brokers or COMMSBENCH_KAFKA_BROKERS, or leave both unset to use the embedded broker",
 		strings.Join(brokers, ","), strings.Join(errs, "; "))
+}
+
+// answersKafka asks the brokers for their metadata, within the dial
+// timeout: something may accept connections without speaking Kafka.
+func (w *Workload) answersKafka(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout)
+	defer cancel()
+	if _, err := w.admin.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}}); err != nil {
+		return fmt.Errorf("event: the brokers at %s accept connections but do not answer Kafka requests within %v (%v); check --brokers or COMMSBENCH_KAFKA_BROKERS",
+			strings.Join(w.brokers, ","), w.cfg.DialTimeout, err)
+	}
+	return nil
 }
 
 // createTopic creates the run's topic, or takes an existing one of that
