@@ -21,10 +21,11 @@ test:
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## run: the main job on embedded targets.
+## run: the main job: every built-in scenario side by side (commsbench suite)
+## on the embedded targets (REST, gRPC, Kafka) and the local RabbitMQ when
+## one answers (its scenarios are skipped otherwise); under two minutes.
 run: build
-	./$(BIN) run rest --duration 5s
-	./$(BIN) run grpc --duration 5s
+	./$(BIN) suite
 
 ## bench: Go benchmarks of the engine and recorder.
 bench:
