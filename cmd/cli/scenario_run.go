@@ -142,6 +142,10 @@ func checkScenario(f *Factory, sc *scenarios.Scenario) error {
 		}
 		flag := fl.Lookup(o.Name)
 		if flag == nil || flag.Hidden {
+			if near := nearestOption(fl, o.Name); near != "" {
+				errs = append(errs, o.Errorf("the %s transport has no such option; did you mean %s?", sc.Transport, near))
+				continue
+			}
 			errs = append(errs, o.Errorf("the %s transport has no such option; its options are its run flags: %s", sc.Transport, optionNames(fl)))
 			continue
 		}
@@ -162,6 +166,43 @@ func optionNames(fl *pflag.FlagSet) string {
 	})
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// nearestOption is the option name closest to a misspelt one (at most two
+// edits away, or the same with '_' for '-'), or "".
+func nearestOption(fl *pflag.FlagSet, name string) string {
+	best, bestD := "", 3
+	fl.VisitAll(func(f *pflag.Flag) {
+		if _, reserved := reservedOption(f.Name); reserved || f.Hidden || f.Name == "help" {
+			return
+		}
+		d := editDistance(strings.ReplaceAll(name, "_", "-"), f.Name)
+		if d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // parseRunArgs parses "run" arguments into a fresh transport command's
@@ -272,6 +313,10 @@ func runScenarioCommand(cmd *cobra.Command, f *Factory, args []string) error {
 	}
 	sc, err := scenarios.Builtin().Scenario(ref)
 	if err != nil {
+		var se *scenarios.Error
+		if errors.As(err, &se) {
+			return &FlagError{err: err} // it names the file already
+		}
 		return flagErrorf("--scenario %s: %v", ref, err)
 	}
 	if err := checkScenario(f, sc); err != nil {

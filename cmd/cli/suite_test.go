@@ -130,8 +130,12 @@ func TestRunScenarioErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
+		// A misspelt option suggests the right one.
+		{"misspelt option", "name: a\ntransport: queue\noptions:\n  prefetsh: 5\n", nil, ExitUsage, "a.yaml:4: options.prefetsh: the queue transport has no such option; did you mean prefetch?"},
 		// An option the transport does not have lists the ones it has.
-		{"unknown option", "name: a\ntransport: queue\noptions:\n  prefetsh: 5\n", nil, ExitUsage, "a.yaml:4: options.prefetsh: the queue transport has no such option; its options are its run flags: amqp-url, auto-ack,"},
+		{"unknown option", "name: a\ntransport: queue\noptions:\n  partitions: 5\n", nil, ExitUsage, "a.yaml:4: options.partitions: the queue transport has no such option; its options are its run flags: amqp-url, auto-ack,"},
+		// Underscores for dashes are found too.
+		{"underscore option", "name: a\ntransport: queue\noptions:\n  queue_type: quorum\n", nil, ExitUsage, "a.yaml:4: options.queue_type: the queue transport has no such option; did you mean queue-type?"},
 		// A value the flag refuses.
 		{"bad option value", "name: a\ntransport: queue\noptions:\n  prefetch: lots\n", nil, ExitUsage, `a.yaml:4: options.prefetch: "lots": strconv.ParseInt`},
 		// Load settings belong under load.
@@ -172,7 +176,7 @@ func TestSuiteBadInput(t *testing.T) {
 		// An unknown suite lists the built-in ones.
 		{"unknown suite", []string{"suite", "nope"}, `no built-in scenario or suite named "nope"`},
 		// A scenario's bad option stops the suite before anything runs.
-		{"bad option in suite", []string{"suite", badOption}, "bad.yaml:6: options.http3: the rest transport has no such option"},
+		{"bad option in suite", []string{"suite", badOption}, "bad.yaml:6: options.http3: the rest transport has no such option; did you mean http2?"},
 		// --set must name a flag of one of the suite's transports.
 		{"set unknown", []string{"suite", "--set", "bogus=1"}, "--set bogus: no transport of this suite (rest, grpc, queue, event) has a run flag of that name"},
 		// --set cannot change the phases behind the suite's back.
