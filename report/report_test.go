@@ -218,3 +218,28 @@ func TestHTMLEscapes(t *testing.T) {
 		t.Error("a scenario name was written as markup")
 	}
 }
+
+// TestProblems: skipped rows give the reason and the fix, failed phases
+// their error; a row whose every phase failed shows as failed.
+func TestProblems(t *testing.T) {
+	rows := fixtureRows()
+	ok := rows[0]
+	ok.SaturationErr = "interrupted after 0.4s of measurement; the result above is partial"
+	failed := Row{Scenario: "user-auth-grpc", Transport: "grpc", SameLoadErr: "grpc: cannot reach the target", SaturationErr: "not run: the same-load phase failed"}
+	got := Problems([]Row{ok, failed, rows[5]})
+	want := []string{
+		"order-payment-rest, saturation phase: interrupted after 0.4s of measurement; the result above is partial",
+		"user-auth-grpc, same-load phase: grpc: cannot reach the target",
+		"user-auth-grpc, saturation phase: not run: the same-load phase failed",
+		"order-inventory-quorum skipped: no RabbitMQ answers at amqp://guest:xxxxx@127.0.0.1:1/ (connection refused). To run it: start one with 'rabbitmq-server -detached', or point COMMSBENCH_AMQP_URL at one",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s := ok.Status(); s != "partly failed" {
+		t.Errorf("status %q, want partly failed", s)
+	}
+	if c := failed.Cells(); c[2] != "failed" {
+		t.Errorf("cells %q: want the row marked failed", c)
+	}
+}

@@ -63,7 +63,7 @@ func Legend() []string {
 }
 
 // Problems lists what went wrong: skipped scenarios with their reason and
-// fix, and phases that failed.
+// fix, and phases that failed or were not run, with the error.
 func Problems(rows []Row) []string {
 	var out []string
 	for _, r := range rows {
@@ -76,10 +76,10 @@ func Problems(rows []Row) []string {
 			continue
 		}
 		if r.SameLoadErr != "" {
-			out = append(out, fmt.Sprintf("%s failed in the same-load phase: %s", r.Scenario, r.SameLoadErr))
+			out = append(out, fmt.Sprintf("%s, same-load phase: %s", r.Scenario, r.SameLoadErr))
 		}
 		if r.SaturationErr != "" {
-			out = append(out, fmt.Sprintf("%s failed in the saturation phase: %s", r.Scenario, r.SaturationErr))
+			out = append(out, fmt.Sprintf("%s, saturation phase: %s", r.Scenario, r.SaturationErr))
 		}
 	}
 	return out

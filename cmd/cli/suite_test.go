@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/scenarios"
@@ -378,5 +379,32 @@ func TestReportBadInput(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", errOut, tt.msg)
 			}
 		})
+	}
+}
+
+// TestSuiteInterrupted: Ctrl-C (a cancelled context) stops the suite, which
+// still prints the table of what it measured and exits 130.
+func TestSuiteInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	suite := writeFile(t, dir, "s.yaml", "name: s\nscenarios:\n  - order-payment-rest\n  - user-auth-grpc\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	f, stdout, errOut := testFactory("suite", suite, "--duration", "1s", "--warmup", "0s", "--out", filepath.Join(dir, "out"))
+	start := time.Now()
+	if code := Main(ctx, f); code != ExitInterrupted {
+		t.Errorf("exit %d, want %d; stderr %s", code, ExitInterrupted, errOut)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("the suite took %v to stop after the interrupt", el)
+	}
+	so := stdout.String()
+	if !regexp.MustCompile(`(?m)^order-payment-rest\s+REST\s+\S+ / \S+`).MatchString(so) {
+		t.Errorf("the table lacks the scenario measured before the interrupt:\n%s", so)
+	}
+	if !strings.Contains(so, "user-auth-grpc, same-load phase: not run: the suite was interrupted") {
+		t.Errorf("the table does not say what was not run:\n%s", so)
+	}
+	if !strings.Contains(errOut.String(), "the suite was interrupted") {
+		t.Errorf("stderr %q", errOut)
 	}
 }
