@@ -55,8 +55,8 @@ func (p *suiteProgress) start() {
 		names = append(names, s.Name)
 	}
 	per := p.phases[0].duration() + p.phases[1].duration()
-	fmt.Fprintf(p.w, "suite %s: %d scenarios × 2 phases (%s; %s), at least %s\n  %s\n",
-		p.suite.Name, len(names), phaseSummary(p.phases[0]), phaseSummary(p.phases[1]),
+	fmt.Fprintf(p.w, "suite %s: %d %s × 2 phases (%s; %s), at least %s\n  %s\n",
+		p.suite.Name, len(names), pluralS(len(names), "scenario"), phaseSummary(p.phases[0]), phaseSummary(p.phases[1]),
 		time.Duration(len(names))*per, strings.Join(names, ", "))
 }
 
