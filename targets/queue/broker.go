@@ -120,7 +120,7 @@ func dial(rawURL string, timeout time.Duration, name string) (*amqp.Connection, 
 				c.Close()
 				return nil, err
 			}
-			return &writeBoundConn{Conn: c, timeout: writeTimeout}, nil
+			return newBatchingConn(c, writeTimeout), nil
 		},
 	}
 	conn, err := amqp.DialConfig(rawURL, cfg)
@@ -136,20 +136,6 @@ func dial(rawURL string, timeout time.Duration, name string) (*amqp.Connection, 
 // past this bound the connection fails and the run ends with an error that
 // says so.
 const writeTimeout = 15 * time.Second
-
-// writeBoundConn is a connection whose every write has a deadline. The
-// client library's writes are not context-aware: this is the only bound.
-type writeBoundConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (c *writeBoundConn) Write(b []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
-	}
-	return c.Conn.Write(b)
-}
 
 // unreachable turns a failed first connection into the one error a user
 // sees: which broker, what went wrong, and how to get one.
