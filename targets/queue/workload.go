@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,6 +237,9 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		if l, ok := r.Latency[results.Response]; ok {
 			r.Latency[results.Publish] = l
 			delete(r.Latency, results.Response)
+		}
+		for i, n := range r.Notes {
+			r.Notes[i] = strings.Replace(n, "in the response latency", "in the publish and end-to-end latency", 1)
 		}
 	} else if cfg.Confirm {
 		h := results.NewHistogram()
