@@ -79,7 +79,7 @@ func newView(p Page) view {
 	}
 	v.Percentile = template.HTML(percentileChart(p.Rows))
 	var all []*results.Result
-	notes := map[string]bool{}
+	v.Notes = Notes(p.Rows)
 	for i, r := range p.Rows {
 		v.Rows = append(v.Rows, viewRow{Cells: r.Cells(), Status: r.Status(), Color: palette(i)})
 		if c := timelineChart(r, palette(i)); c != "" {
@@ -91,13 +91,6 @@ func newView(p Page) view {
 			}
 			all = append(all, res)
 			v.Runs = append(v.Runs, newViewRun(r, res))
-			for _, n := range res.Notes {
-				key := r.Scenario + ": " + n
-				if !notes[key] {
-					notes[key] = true
-					v.Notes = append(v.Notes, key)
-				}
-			}
 		}
 	}
 	v.Env = environment(all, p.Rows)

@@ -85,6 +85,28 @@ func Problems(rows []Row) []string {
 	return out
 }
 
+// Notes are the sentences the runs left beside their numbers (such as
+// an embedded broker's caveat, or a reached in-flight bound), once per
+// scenario.
+func Notes(rows []Row) []string {
+	var out []string
+	for _, r := range rows {
+		seen := map[string]bool{}
+		for _, res := range []*results.Result{r.SameLoad, r.Saturation} {
+			if res == nil {
+				continue
+			}
+			for _, n := range res.Notes {
+				if !seen[n] {
+					seen[n] = true
+					out = append(out, r.Scenario+": "+n)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // WriteTable prints the trade-off table, the sentences drawn from it and
 // what was skipped or failed, as aligned text or markdown.
 func WriteTable(w io.Writer, rows []Row, format string) error {
@@ -128,6 +150,12 @@ func writeText(w io.Writer, rows []Row) error {
 			fmt.Fprintf(w, "%s\n", wrap(line, 100, "  "))
 		}
 	}
+	if n := Notes(rows); len(n) > 0 {
+		fmt.Fprintln(w)
+		for _, line := range n {
+			fmt.Fprintf(w, "note: %s\n", wrap(line, 100, "  "))
+		}
+	}
 	return nil
 }
 
@@ -161,6 +189,12 @@ func writeMarkdown(w io.Writer, rows []Row) error {
 		fmt.Fprintln(w)
 		for _, line := range p {
 			fmt.Fprintf(w, "> %s\n", escapeMD(line))
+		}
+	}
+	if n := Notes(rows); len(n) > 0 {
+		fmt.Fprintln(w)
+		for _, line := range n {
+			fmt.Fprintf(w, "> note: %s\n", escapeMD(line))
 		}
 	}
 	fmt.Fprintln(w)

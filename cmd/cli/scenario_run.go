@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ import (
 // own progress line, and the result before it is written.
 type runObserver struct {
 	progress func(bench.Progress)
-	// result may add to the result (its scenario, phase, label, notes)
+	// result may add to the result (its scenario, phase, label, options)
 	// before it is written and printed.
 	result func(*results.Result)
 }
@@ -243,12 +244,20 @@ func runInProcess(ctx context.Context, f *Factory, args []string, obs *runObserv
 	return err
 }
 
-// templateNote tells a reader that a template set the payload's size.
-func templateNote(sc *scenarios.Scenario) string {
+// recordScenario marks a result as a run of sc: its name, and the payload
+// template that set the payload size (in the options, for the record; the
+// transports send bytes of that size, not the template's text).
+func recordScenario(res *results.Result, sc *scenarios.Scenario) {
+	res.Scenario = sc.Name
 	if sc.Payload.Template == "" {
-		return ""
+		return
 	}
-	return fmt.Sprintf("payload: %d bytes, the size of the scenario's template %s (the transports send bytes of that size that they stamp and check, not the template's text)", sc.Payload.Bytes(), sc.Payload.Template)
+	opts := maps.Clone(res.Options)
+	if opts == nil {
+		opts = map[string]any{}
+	}
+	opts["payload_template"] = sc.Payload.Template
+	res.Options = opts
 }
 
 // scenarioFlag finds --scenario in raw arguments and returns its value
@@ -335,14 +344,10 @@ func runScenarioCommand(cmd *cobra.Command, f *Factory, args []string) error {
 		return err
 	}
 	userLabel := hasFlag(overrides, "label")
-	note := templateNote(sc)
 	obs := &runObserver{result: func(res *results.Result) {
-		res.Scenario = sc.Name
+		recordScenario(res, sc)
 		if !userLabel {
 			res.Label = sc.Name
-		}
-		if note != "" {
-			res.Notes = append(res.Notes, note)
 		}
 	}}
 	return runInProcess(cmd.Context(), f, runArgs, obs, f.IO.Out, f.IO.ErrOut)

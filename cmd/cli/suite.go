@@ -410,15 +410,12 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 		for p, ph := range phases {
 			path := filepath.Join(dir, e.sc.Name+"."+ph.name+".json")
 			var got *results.Result
-			note := templateNote(e.sc)
 			obs := &runObserver{
 				progress: prog.callback(i, p),
 				result: func(res *results.Result) {
-					res.Scenario, res.Phase = e.sc.Name, ph.name
+					recordScenario(res, e.sc)
+					res.Phase = ph.name
 					res.Label = e.sc.Name + "/" + ph.name
-					if note != "" {
-						res.Notes = append(res.Notes, note)
-					}
 					got = res
 				},
 			}

@@ -113,8 +113,8 @@ func TestRunScenario(t *testing.T) {
 	if res.Load.PayloadBytes != 483 {
 		t.Errorf("payload %d bytes, want the template's 483", res.Load.PayloadBytes)
 	}
-	if !strings.Contains(strings.Join(res.Notes, "\n"), "templates/order.json") {
-		t.Errorf("notes %q do not say the template set the size", res.Notes)
+	if res.Options["payload_template"] != "templates/order.json" {
+		t.Errorf("options %v do not record the template that set the size", res.Options)
 	}
 	if !strings.Contains(stdout.String(), "rest [order-payment-rest]") {
 		t.Errorf("summary does not name the scenario:\n%s", stdout)
