@@ -218,8 +218,8 @@ func (w *Workload) Close() error {
 	for _, p := range w.producers {
 		p.close()
 	}
-	if w.admin != nil && w.createdTopic && !w.cfg.KeepTopic {
-		if err := w.deleteTopic(); err != nil {
+	if w.admin != nil && !w.cfg.KeepTopic {
+		if err := w.cleanUp(); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -232,20 +232,23 @@ func (w *Workload) Close() error {
 	return errors.Join(errs...)
 }
 
-func (w *Workload) deleteTopic() error {
+// cleanUp deletes the run's topic, if the run created it, and on a real
+// cluster the groups' committed offsets, which would stay otherwise.
+func (w *Workload) cleanUp() error {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	res, err := w.admin.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{w.topic}})
-	if err == nil {
-		err = res.Errors[w.topic]
-	}
-	if err != nil {
-		return fmt.Errorf("event: delete topic %q: %w (delete it by hand, or pass --keep-topic to keep topics on purpose)", w.topic, err)
+	if w.createdTopic {
+		res, err := w.admin.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{w.topic}})
+		if err == nil {
+			err = res.Errors[w.topic]
+		}
+		if err != nil {
+			return fmt.Errorf("event: delete topic %q: %w (delete it by hand, or pass --keep-topic to keep topics on purpose)", w.topic, err)
+		}
 	}
 	if len(w.subs) == 0 || w.broker != nil {
 		return nil
 	}
-	// The groups' committed offsets stay on a real cluster otherwise.
 	ids := make([]string, len(w.subs))
 	for i, s := range w.subs {
 		ids[i] = s.groupID

@@ -2,7 +2,6 @@ package event
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/fnv"
 )
@@ -65,8 +64,6 @@ func (s Stamp) Encode() []byte {
 	s.Put(b)
 	return b
 }
-
-var errNoStamp = errors.New("no " + HeaderKey + " header")
 
 // DecodeStamp reads an encoded Stamp.
 func DecodeStamp(b []byte) (Stamp, error) {

@@ -153,17 +153,33 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	return target, nil
 }
 
-// reachable fails fast, naming the brokers, when none of them answers.
+// reachable fails fast, naming the brokers, when none of them answers:
+// within the dial timeout however many are named.
 func reachable(ctx context.Context, brokers []string, timeout time.Duration) error {
-	d := net.Dialer{Timeout: timeout}
-	var errs []string
-	for _, b := range brokers {
-		c, err := d.DialContext(ctx, "tcp", b)
-		if err == nil {
-			c.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		i   int
+		err error
+	}
+	answers := make(chan result, len(brokers))
+	var d net.Dialer
+	for i, b := range brokers {
+		go func() {
+			c, err := d.DialContext(ctx, "tcp", b)
+			if err == nil {
+				c.Close()
+			}
+			answers <- result{i, err}
+		}()
+	}
+	errs := make([]string, len(brokers))
+	for range brokers {
+		r := <-answers
+		if r.err == nil {
 			return nil
 		}
-		errs = append(errs, err.Error())
+		errs[r.i] = r.err.Error()
 	}
 	return fmt.Errorf("event: cannot reach the Kafka brokers at %s (%s); check --brokers or COMMSBENCH_KAFKA_BROKERS, or leave both unset to use the embedded broker",
 		strings.Join(brokers, ","), strings.Join(errs, "; "))
