@@ -437,7 +437,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 				case errors.As(err, &ee) && ee.Code == ExitInterrupted:
 					interrupted = true
 				case errors.As(err, &ne):
-					row.Skipped = ne.Error()
+					row.Skipped = oneLine(ne.Error())
 					row.Fix = "start a Docker engine (or set DOCKER_HOST), or leave out --set containers=true to use a broker you run"
 				}
 			}
@@ -524,6 +524,17 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--strict: %d of %d scenarios skipped: %s (see above)", len(skipped), len(rows), strings.Join(skipped, ", "))}
 	}
 	return nil
+}
+
+// oneLine joins the lines of a multi-line message with "; ".
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func containsString(list []string, s string) bool {

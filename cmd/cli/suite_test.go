@@ -408,3 +408,20 @@ func TestSuiteInterrupted(t *testing.T) {
 		t.Errorf("stderr %q", errOut)
 	}
 }
+
+// TestSuiteSkipsWithoutDocker: --set containers=true where no Docker engine
+// answers skips the scenario with the reason and the fix.
+func TestSuiteSkipsWithoutDocker(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DOCKER_HOST": "tcp://" + closedPort(t)}
+	f, stdout, errOut := queueFactory(env, "suite", "order-inventory-queue", "--set", "containers=true", "--duration", "300ms", "--out", dir)
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("exit %d; stderr %s", code, errOut)
+	}
+	so := stdout.String()
+	for _, w := range []string{"order-inventory-queue skipped: no Docker engine answered", "To run it: start a Docker engine (or set DOCKER_HOST)"} {
+		if !strings.Contains(strings.Join(strings.Fields(so), " "), w) {
+			t.Errorf("stdout lacks %q:\n%s", w, so)
+		}
+	}
+}
