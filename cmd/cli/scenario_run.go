@@ -335,7 +335,9 @@ func runScenarioCommand(cmd *cobra.Command, f *Factory, args []string) error {
 		}
 		return &FlagError{err: fmt.Errorf("scenario %s:\n%w", sc.Name, err)}
 	}
-	runArgs := append(scenarioArgs(sc), overrides...)
+	// The scenario's name is the label unless one is given: it tells the
+	// runs apart in compare and names the files of --count.
+	runArgs := append(append(scenarioArgs(sc), "--label="+sc.Name), overrides...)
 	if hasFlag(overrides, "requests") && !hasFlag(overrides, "duration") {
 		// --requests alone bounds a run: drop the scenario's duration.
 		runArgs = withoutFlag(runArgs, "duration")
@@ -343,13 +345,7 @@ func runScenarioCommand(cmd *cobra.Command, f *Factory, args []string) error {
 	if _, err := parseRunArgs(f, runArgs); err != nil {
 		return err
 	}
-	userLabel := hasFlag(overrides, "label")
-	obs := &runObserver{result: func(res *results.Result) {
-		recordScenario(res, sc)
-		if !userLabel {
-			res.Label = sc.Name
-		}
-	}}
+	obs := &runObserver{result: func(res *results.Result) { recordScenario(res, sc) }}
 	return runInProcess(cmd.Context(), f, runArgs, obs, f.IO.Out, f.IO.ErrOut)
 }
 

@@ -415,12 +415,11 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 				result: func(res *results.Result) {
 					recordScenario(res, e.sc)
 					res.Phase = ph.name
-					res.Label = e.sc.Name + "/" + ph.name
 					got = res
 				},
 			}
 			var errOut bytes.Buffer
-			args := append(append([]string{}, e.args[p]...), "--out="+path, "--quiet")
+			args := append(append([]string{}, e.args[p]...), "--label="+e.sc.Name+"/"+ph.name, "--out="+path, "--quiet")
 			err := runInProcess(ctx, f, args, obs, io.Discard, &errOut)
 			if got != nil && fileExists(path) {
 				files++

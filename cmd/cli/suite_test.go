@@ -119,6 +119,25 @@ func TestRunScenario(t *testing.T) {
 	if !strings.Contains(stdout.String(), "rest [order-payment-rest]") {
 		t.Errorf("summary does not name the scenario:\n%s", stdout)
 	}
+
+	// With --count, the files are named after the scenario; --label wins.
+	dir := t.TempDir() + "/"
+	f, _, errOut = testFactory("run", "--scenario", "user-auth-grpc", "--duration", "200ms", "--warmup", "0s", "--count", "2", "--out", dir, "-q")
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	files, _ := filepath.Glob(dir + "*.json")
+	if len(files) != 2 || filepath.Base(files[0]) != "grpc-user-auth-grpc-1.json" {
+		t.Errorf("files %v, want grpc-user-auth-grpc-1.json and -2", files)
+	}
+	out = filepath.Join(t.TempDir(), "l.json")
+	f, _, errOut = testFactory("run", "--scenario", "user-auth-grpc", "--duration", "200ms", "--warmup", "0s", "--label", "mine", "--out", out, "-q")
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if res, err := results.ReadFile(out); err != nil || res.Label != "mine" || res.Scenario != "user-auth-grpc" {
+		t.Errorf("--label: %+v, %v", res, err)
+	}
 }
 
 // TestRunScenarioErrors: problems in a scenario name its file, line and key.
@@ -283,8 +302,8 @@ func TestSuiteEndToEnd(t *testing.T) {
 				t.Errorf("%s %s: %v", n, phase, err)
 				continue
 			}
-			if res.Scenario != n || res.Phase != phase {
-				t.Errorf("%s %s: result says scenario %q phase %q", n, phase, res.Scenario, res.Phase)
+			if res.Scenario != n || res.Phase != phase || res.Label != n+"/"+phase {
+				t.Errorf("%s %s: result says scenario %q phase %q label %q", n, phase, res.Scenario, res.Phase, res.Label)
 			}
 			if phase == "same-load" && (res.Load.Mode != results.OpenLoop || res.Load.Rate != 300) {
 				t.Errorf("%s: same-load load %+v, want open loop at 300/s", n, res.Load)
