@@ -28,9 +28,10 @@ func TestStreamTimeouts(t *testing.T) {
 				}
 			}
 		}}},
-		// The target stops reading: a big send blocks on flow control, and
-		// the watchdog resets the stream past the operation's deadline.
-		{"stops reading", 4 << 20, funcService{stream: func(st grpc.BidiStreamingServer[echopb.EchoRequest, echopb.EchoResponse]) error {
+		// The target stops reading: a send of twice the stream's window
+		// blocks on flow control, and the watchdog resets the stream once
+		// the operation's context ended.
+		{"stops reading", 2 * StreamWindow, funcService{stream: func(st grpc.BidiStreamingServer[echopb.EchoRequest, echopb.EchoResponse]) error {
 			<-st.Context().Done()
 			return nil
 		}}},
