@@ -134,7 +134,7 @@ func Start(ctx context.Context, eng *Engine, spec Spec) (*Broker, error) {
 	}
 	b.Version = b.readVersion(startCtx)
 	b.StartupS = time.Since(began).Seconds()
-	spec.progress("%s %s ready at %s after %.1fs", spec.Kind.Title(), b.Version, b.Address(), b.StartupS)
+	spec.progress("%s ready at %s after %.1fs", strings.TrimSpace(spec.Kind.Title()+" "+b.Version), b.Address(), b.StartupS)
 	return b, nil
 }
 
