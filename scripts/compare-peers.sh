@@ -139,9 +139,22 @@ wrk_threads=$((cores < CONCURRENCY ? cores : CONCURRENCY))
 
 # --- one measurement each; they print requests per second ---------------------
 
+# timed CMD…: runs CMD and leaves the CPU seconds it used (user + system,
+# children included) in $work/cpu, or nothing when GNU time is missing.
+timed() {
+	rm -f "$work/cpu" "$work/time.out"
+	if [ -x /usr/bin/time ]; then
+		local rc=0
+		/usr/bin/time -f '%U %S' -o "$work/time.out" "$@" || rc=$?
+		awk '{ print $1 + $2 }' "$work/time.out" >"$work/cpu" 2>/dev/null || true
+		return "$rc"
+	fi
+	"$@"
+}
+
 run_commsbench_rest() {
 	rm -f "$work/cb.json"
-	timeout "$BOUND" "$work/commsbench" run rest --target "$rest_addr" --rate 0 \
+	timed timeout "$BOUND" "$work/commsbench" run rest --target "$rest_addr" --rate 0 \
 		--concurrency "$CONCURRENCY" --connections "$CONCURRENCY" --payload-size "$PAYLOAD" \
 		--duration "${DURATION}s" --warmup 0 -o "$work/cb.json" -q || return 1
 	cb_rate "$work/cb.json"
@@ -149,7 +162,7 @@ run_commsbench_rest() {
 
 run_commsbench_grpc() {
 	rm -f "$work/cb.json"
-	timeout "$BOUND" "$work/commsbench" run grpc --target "$grpc_addr" --rate 0 \
+	timed timeout "$BOUND" "$work/commsbench" run grpc --target "$grpc_addr" --rate 0 \
 		--concurrency "$CONCURRENCY" --connections "$GRPC_CONNECTIONS" --payload-size "$PAYLOAD" \
 		--duration "${DURATION}s" --warmup 0 -o "$work/cb.json" -q || return 1
 	cb_rate "$work/cb.json"
@@ -168,25 +181,25 @@ cb_rate() {
 }
 
 run_wrk() {
-	timeout "$BOUND" wrk -t "$wrk_threads" -c "$CONCURRENCY" -d "${DURATION}s" -s "$work/post.lua" \
+	timed timeout "$BOUND" wrk -t "$wrk_threads" -c "$CONCURRENCY" -d "${DURATION}s" -s "$work/post.lua" \
 		"http://$rest_addr/echo" | awk '/^Requests\/sec:/ {print $2}'
 }
 
 run_hey() {
-	timeout "$BOUND" "$gobin/hey" -z "${DURATION}s" -c "$CONCURRENCY" -m POST \
+	timed timeout "$BOUND" "$gobin/hey" -z "${DURATION}s" -c "$CONCURRENCY" -m POST \
 		-T application/octet-stream -D "$work/body.bin" "http://$rest_addr/echo" |
 		awk '/Requests\/sec:/ {print $2}'
 }
 
 run_vegeta() {
-	timeout "$BOUND" "$gobin/vegeta" attack -rate 0 -max-workers "$CONCURRENCY" -workers "$CONCURRENCY" \
+	timed timeout "$BOUND" "$gobin/vegeta" attack -rate 0 -max-workers "$CONCURRENCY" -workers "$CONCURRENCY" \
 		-duration "${DURATION}s" -targets "$work/vegeta.targets" -output "$work/vegeta.bin" || return 1
 	timeout 60 "$gobin/vegeta" report -type json "$work/vegeta.bin" |
 		grep -o '"throughput": *[0-9.e+]*' | sed 's/.*: *//'
 }
 
 run_ghz() {
-	timeout "$BOUND" "$gobin/ghz" --insecure --proto "$root/targets/grpc/echopb/echo.proto" \
+	timed timeout "$BOUND" "$gobin/ghz" --insecure --proto "$root/targets/grpc/echopb/echo.proto" \
 		--call commsbench.echo.v1.Echo.Echo -D "$work/ghz.json" \
 		-c "$CONCURRENCY" --connections "$GRPC_CONNECTIONS" -z "${DURATION}s" -O json "$grpc_addr" |
 		grep -o '"rps": *[0-9.e+]*' | sed 's/.*: *//'
@@ -194,7 +207,7 @@ run_ghz() {
 
 # --- measure ------------------------------------------------------------------
 
-declare -A samples
+declare -A samples cpu
 measure() { # name function
 	local v
 	if ! v=$("$2"); then
@@ -205,8 +218,15 @@ measure() { # name function
 		log "  $1: printed no rate"
 		return 0
 	fi
-	log "  $(printf '%-16s %12.0f req/s' "$1" "$v")"
 	samples[$1]="${samples[$1]:-} $v"
+	# CPU per request: the tool's CPU time over the requests it made in
+	# DURATION, which noise from other processes disturbs less than req/s.
+	local us=""
+	if [ -s "$work/cpu" ]; then
+		us=$(awk -v c="$(cat "$work/cpu")" -v r="$v" -v d="$DURATION" 'BEGIN { printf "%.1f", c * 1e6 / (r * d) }')
+		cpu[$1]="${cpu[$1]:-} $us"
+	fi
+	log "  $(printf '%-16s %12.0f req/s %10s' "$1" "$v" "${us:+$us µs CPU/req}")"
 }
 
 log "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -224,26 +244,29 @@ log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # shellcheck disable=SC2086 # the samples are split on purpose
 med() { printf '%s\n' ${samples[$1]:-} | { grep . || true; } | median; }
+# shellcheck disable=SC2086
+medcpu() { printf '%s\n' ${cpu[$1]:-} | { grep . || true; } | median; }
 num() { awk -v v="$1" 'BEGIN { if (v == "n/a") print v; else printf "%.0f\n", v }'; }
-cb_rest=$(med commsbench-rest)
-cb_grpc=$(med commsbench-grpc)
+num1() { awk -v v="$1" 'BEGIN { if (v == "n/a") print v; else printf "%.1f\n", v }'; }
 
 printf '\nmedians of %s runs of %ss, %s workers, %s B payload, closed loop, 127.0.0.1\n\n' "$REPEATS" "$DURATION" "$CONCURRENCY" "$PAYLOAD"
-printf '%-24s %14s %14s %8s %6s\n' "pair" "commsbench/s" "peer/s" "ratio" "goal"
-row() { # label commsbench-median peer-name goal installed
-	local peer ratio_v note=""
+printf '%-24s %13s %9s %7s %5s %8s %17s\n' "pair" "commsbench/s" "peer/s" "ratio" "goal" "" "CPU µs/req cb:peer"
+row() { # label commsbench-name peer-name goal installed
+	local cb peer ratio_v note=""
+	cb=$(med "$2")
 	if [ "$5" != yes ]; then
-		printf '%-24s %14s %14s %8s %6s  (%s not installed: skipped)\n' "$1" "$(num "$2")" "n/a" "n/a" "$4" "$3"
+		printf '%-24s %13s %9s %7s %5s  (%s not installed: skipped)\n' "$1" "$(num "$cb")" "n/a" "n/a" "$4" "$3"
 		return
 	fi
 	peer=$(med "$3")
-	ratio_v=$(ratio "$2" "$peer")
+	ratio_v=$(ratio "$cb" "$peer")
 	if [ "$4" != "-" ] && [ "$ratio_v" != "n/a" ]; then
-		note=$(awk -v r="$ratio_v" -v g="${4%x}" 'BEGIN { print (r >= g) ? "  met" : "  not met" }')
+		note=$(awk -v r="$ratio_v" -v g="${4%x}" 'BEGIN { print (r >= g) ? "met" : "not met" }')
 	fi
-	printf '%-24s %14s %14s %8s %6s%s\n' "$1" "$(num "$2")" "$(num "$peer")" "$ratio_v" "$4" "$note"
+	printf '%-24s %13s %9s %7s %5s %8s %17s\n' "$1" "$(num "$cb")" "$(num "$peer")" "$ratio_v" "$4" "$note" \
+		"$(num1 "$(medcpu "$2")"):$(num1 "$(medcpu "$3")")"
 }
-row "REST: commsbench/wrk" "$cb_rest" wrk "1.0x" "$have_wrk"
-row "REST: commsbench/hey" "$cb_rest" hey "-" "$have_hey"
-row "REST: commsbench/vegeta" "$cb_rest" vegeta "-" "$have_vegeta"
-row "gRPC: commsbench/ghz" "$cb_grpc" ghz "1.5x" "$have_ghz"
+row "REST: commsbench/wrk" commsbench-rest wrk "1.0x" "$have_wrk"
+row "REST: commsbench/hey" commsbench-rest hey "-" "$have_hey"
+row "REST: commsbench/vegeta" commsbench-rest vegeta "-" "$have_vegeta"
+row "gRPC: commsbench/ghz" commsbench-grpc ghz "1.5x" "$have_ghz"
