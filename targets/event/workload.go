@@ -95,7 +95,9 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	}
 	target.Address = strings.Join(w.brokers, ",")
 
-	w.adminTr = &kafka.Transport{DialTimeout: w.cfg.DialTimeout, ClientID: "commsbench-admin"}
+	// kafka-go answers metadata requests from a cache; a short TTL lets
+	// the wait for a new topic's partition leaders see them soon.
+	w.adminTr = &kafka.Transport{DialTimeout: w.cfg.DialTimeout, ClientID: "commsbench-admin", MetadataTTL: time.Second}
 	w.admin = &kafka.Client{Addr: kafka.TCP(w.brokers...), Transport: w.adminTr, Timeout: defaultRequestTimeout}
 	if err := w.answersKafka(ctx); err != nil {
 		return results.Target{}, err
