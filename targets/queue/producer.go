@@ -27,10 +27,9 @@ const (
 // keeps the sequence numbers in publish order, so that a consumer seeing
 // them out of order means the messages were reordered on the way.
 type producer struct {
-	id   uint32
-	w    *Workload
-	conn *amqp.Connection
-	ch   *amqp.Channel
+	id uint32
+	w  *Workload
+	ch *amqp.Channel
 	// sem bounds messages awaiting their confirm or reply; nil when unbounded.
 	sem chan struct{}
 
@@ -53,7 +52,7 @@ type producer struct {
 // startProducer opens the producer's channel and its listeners.
 func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, error) {
 	cfg := w.cfg
-	p := &producer{id: uint32(id), w: w, conn: conn}
+	p := &producer{id: uint32(id), w: w}
 	if cfg.InFlight > 0 {
 		p.sem = make(chan struct{}, cfg.InFlight)
 	}
