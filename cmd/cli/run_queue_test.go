@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,4 +238,74 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+func TestRunQueueBrokerLostExits1WithPartialResult(t *testing.T) {
+	u := queueTestBroker(t)
+	bu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A TCP proxy in front of the broker, cut after a second: the broker
+	// going away as far as the run can tell.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	cut := func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	t.Cleanup(cut)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", bu.Host)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, b)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(b, c); b.Close() }()
+			go func() { _, _ = io.Copy(c, b); c.Close() }()
+		}
+	}()
+	proxied := *bu
+	proxied.Host = ln.Addr().String()
+	out := filepath.Join(t.TempDir(), "lost.json")
+	f, stdout, stderr := queueFactory(nil, "run", "queue", "--amqp-url", proxied.String(), "--rate", "300",
+		"--duration", "30s", "--warmup", "0", "--out", out)
+	time.AfterFunc(time.Second, cut)
+	start := time.Now()
+	code := Main(context.Background(), f)
+	if code != ExitFailure {
+		t.Errorf("exit code %d, want %d; stderr: %s", code, ExitFailure, stderr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the run took %v after the broker went away at 1s of 30s", d)
+	}
+	if !strings.Contains(stderr.String(), "lost the connection to the broker") || !strings.Contains(stderr.String(), "partial") {
+		t.Errorf("stderr does not say the broker was lost and the result is partial: %s", stderr)
+	}
+	res, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatalf("the partial result must be written: %v", err)
+	}
+	if !res.Partial || res.Counts.Delivery == nil || res.Counts.Delivery.Confirmed == 0 {
+		t.Errorf("partial %v, counts %+v, delivery %+v", res.Partial, res.Counts, res.Counts.Delivery)
+	}
+	if !strings.Contains(stdout.String(), "PARTIAL") {
+		t.Errorf("the summary does not say the result is partial:\n%s", stdout)
+	}
 }
