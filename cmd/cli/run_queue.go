@@ -235,6 +235,9 @@ the guest account. The password is never printed or stored.`,
 	o.addFlags(cmd)
 	q.addFlags(cmd, "queue name (default commsbench.<run-id>, declared before the run and deleted after it)")
 	fl := cmd.Flags()
+	if c := fl.Lookup("payload-size"); c != nil {
+		c.Usage = fmt.Sprintf("bytes per message body, its %d-byte header included (256, 4KiB, 1MiB; at most 16MiB); rpc replies must echo it", queue.HeaderSize)
+	}
 	if c := fl.Lookup("connections"); c != nil {
 		c.Usage = "AMQP connections that the producers' and consumers' channels are dealt over (default one per producer and per consumer)"
 	}
