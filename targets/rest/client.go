@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/commsbench/commsbench/bench"
@@ -39,7 +40,10 @@ type Workload struct {
 	srv       *Server
 	serveDone chan error
 	endpoint  string
-	client    *http.Client
+	client    *http.Client // HTTP/2 (h2c)
+	pool      *h1Pool      // HTTP/1.1
+	host      string       // Host header and dial address of the HTTP/1.1 client
+	path      string       // request path of the HTTP/1.1 client
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -94,13 +98,23 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		}
 	}
 	w.endpoint = base + "/echo"
-	w.client = &http.Client{Transport: newTransport(w.cfg)}
+	if w.cfg.HTTP2 {
+		w.client = &http.Client{Transport: newTransport(w.cfg)}
+	} else {
+		u, _ := url.Parse(w.endpoint)
+		w.host, w.path = u.Host, u.EscapedPath()
+		if u.Port() == "" {
+			w.host = net.JoinHostPort(u.Hostname(), "80")
+		}
+		w.pool = newH1Pool(w.host, w.cfg.Connections, w.cfg.DialTimeout)
+	}
 	if err := w.preflight(ctx); err != nil {
 		return results.Target{}, err
 	}
 	return results.Target{Kind: kind, Address: base}, nil
 }
 
+// newTransport is the HTTP/2 (h2c) client's transport.
 func newTransport(cfg Config) *http.Transport {
 	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
@@ -115,11 +129,7 @@ func newTransport(cfg Config) *http.Transport {
 		ReadBufferSize:      64 << 10,
 	}
 	t.Protocols = new(http.Protocols)
-	if cfg.HTTP2 {
-		t.Protocols.SetUnencryptedHTTP2(true)
-	} else {
-		t.Protocols.SetHTTP1(true)
-	}
+	t.Protocols.SetUnencryptedHTTP2(true)
 	return t
 }
 
@@ -147,9 +157,15 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 }
 
 func (w *Workload) newClient(worker int) *client {
-	payload := make([]byte, w.cfg.PayloadBytes)
-	_, _ = rand.Read(payload)
-	return &client{w: w, payload: payload, got: make([]byte, len(payload)+1), reader: bytes.NewReader(nil)}
+	c := &client{w: w, got: make([]byte, w.cfg.PayloadBytes+1), reader: bytes.NewReader(nil)}
+	if w.pool != nil {
+		c.req, c.bodyAt = h1Request(w.host, w.path, w.cfg.PayloadBytes)
+		c.payload = c.req[c.bodyAt:]
+	} else {
+		c.payload = make([]byte, w.cfg.PayloadBytes)
+	}
+	_, _ = rand.Read(c.payload)
+	return c
 }
 
 // Finish has nothing to add: the engine's figures are the REST figures.
@@ -159,6 +175,9 @@ func (w *Workload) Finish(context.Context, *results.Result) error { return nil }
 func (w *Workload) Close() error {
 	if w.client != nil {
 		w.client.CloseIdleConnections()
+	}
+	if w.pool != nil {
+		w.pool.close()
 	}
 	if w.srv == nil {
 		return nil
@@ -177,6 +196,8 @@ type client struct {
 	payload []byte
 	got     []byte
 	reader  *bytes.Reader
+	req     []byte // HTTP/1.1: the whole request, header and payload
+	bodyAt  int
 }
 
 // Do posts the payload, stamped with the operation's sequence number so
@@ -185,6 +206,9 @@ type client struct {
 func (c *client) Do(ctx context.Context, op bench.Op) error {
 	if len(c.payload) >= 8 {
 		binary.LittleEndian.PutUint64(c.payload, uint64(op.Seq))
+	}
+	if c.w.pool != nil {
+		return c.doH1(ctx)
 	}
 	c.reader.Reset(c.payload)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.w.endpoint, c.reader)
@@ -214,4 +238,55 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 		return fmt.Errorf("%w (%d bytes back for %d sent)", bench.ErrEchoMismatch, n, len(c.payload))
 	}
 	return nil
+}
+
+// doH1 does one exchange on a connection of its own from the pool.
+func (c *client) doH1(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		conn, err := c.w.pool.get(ctx)
+		if err != nil {
+			return err
+		}
+		r, err := c.exchange(ctx, conn)
+		if err != nil {
+			c.w.pool.discard(conn)
+			// A kept-alive connection that the server closed while it was
+			// idle fails before any answer: try once more on a new one.
+			if attempt == 0 && conn.reused && r.status == 0 && ctx.Err() == nil &&
+				(errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+				continue
+			}
+			return err
+		}
+		if r.close {
+			c.w.pool.discard(conn)
+		} else {
+			c.w.pool.put(conn)
+		}
+		switch {
+		case r.status != http.StatusOK:
+			return bench.Errorf(fmt.Sprintf("http_%d", r.status), "HTTP %d %s", r.status, http.StatusText(r.status))
+		case r.more:
+			return fmt.Errorf("%w (more than %d bytes)", bench.ErrEchoMismatch, len(c.payload))
+		case r.n != len(c.payload) || !bytes.Equal(c.got[:r.n], c.payload):
+			return fmt.Errorf("%w (%d bytes back for %d sent)", bench.ErrEchoMismatch, r.n, len(c.payload))
+		}
+		return nil
+	}
+}
+
+// exchange writes the request and reads the answer. Cancelling ctx
+// interrupts both, through the connection's deadline; a connection whose
+// deadline may have been set is reported as failed, never reused.
+func (c *client) exchange(ctx context.Context, conn *h1Conn) (h1Response, error) {
+	stop := context.AfterFunc(ctx, func() { _ = conn.c.SetDeadline(time.Unix(1, 0)) })
+	var r h1Response
+	_, err := conn.c.Write(c.req)
+	if err == nil {
+		r, err = readH1Response(conn.br, c.got)
+	}
+	if !stop() && err == nil {
+		err = ctx.Err()
+	}
+	return r, err
 }
