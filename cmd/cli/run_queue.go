@@ -225,7 +225,11 @@ the guest account. The password is never printed or stored.`,
 				if lost := w.BrokerErr(); lost != nil {
 					var ee *ExitError
 					if err == nil || (errors.As(err, &ee) && ee.Code == ExitInterrupted) {
-						return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%w; the run stopped early and its result is partial", lost)}
+						err = fmt.Errorf("%w; the run stopped early and its result is partial", lost)
+						if w.LeftQueue() {
+							err = fmt.Errorf("%w; its queue %s stayed on the broker: delete it with 'rabbitmqctl delete_queue %s'", err, w.Queue(), w.Queue())
+						}
+						return &ExitError{Code: ExitFailure, Err: err}
 					}
 				}
 			}

@@ -302,6 +302,20 @@ func TestRunQueueBrokerLostExits1WithPartialResult(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the partial result must be written: %v", err)
 	}
+	q, _ := res.Options["queue"].(string)
+	t.Cleanup(func() {
+		if conn, err := amqp.Dial(u); err == nil {
+			if ch, err := conn.Channel(); err == nil {
+				_, _ = ch.QueueDelete(q, false, false, false)
+			}
+			conn.Close()
+		}
+	})
+	// The broker is unreachable through the cut proxy, so the queue stays:
+	// the user must be told which one.
+	if q == "" || !strings.Contains(stderr.String(), "rabbitmqctl delete_queue "+q) {
+		t.Errorf("stderr does not name the queue %q left on the broker: %s", q, stderr)
+	}
 	if !res.Partial || res.Counts.Delivery == nil || res.Counts.Delivery.Confirmed == 0 {
 		t.Errorf("partial %v, counts %+v, delivery %+v", res.Partial, res.Counts, res.Counts.Delivery)
 	}

@@ -140,7 +140,7 @@ func TestOnewayRunAccountsForEveryMessage(t *testing.T) {
 	if res.Target.Kind != results.TargetExternal || res.Target.Broker != "rabbitmq" || res.Target.BrokerVersion == "" || strings.Contains(res.Target.Address, ":guest@") {
 		t.Errorf("target: %+v", res.Target)
 	}
-	if queueExists(t, u, w.Queue()) {
+	if queueExists(t, u, w.Queue()) || w.LeftQueue() {
 		t.Errorf("queue %q is still on the broker after the run", w.Queue())
 	}
 }
@@ -341,6 +341,11 @@ func TestBrokerLostMidRunEndsTheRun(t *testing.T) {
 	}
 	if !res.Partial || !strings.Contains(strings.Join(res.Notes, "\n"), "lost the connection") {
 		t.Errorf("partial %v, notes %q", res.Partial, res.Notes)
+	}
+	// The broker stays out of reach through the cut proxy: the queue could
+	// not be deleted, and the workload says so.
+	if !w.LeftQueue() || !queueExists(t, u, w.Queue()) {
+		t.Errorf("LeftQueue %v; the queue should be left on the broker and reported", w.LeftQueue())
 	}
 }
 

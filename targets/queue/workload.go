@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -46,6 +45,7 @@ type Workload struct {
 	blockedReason string
 	stopOnce      sync.Once
 	closed        bool
+	leftQueue     bool // Close could not delete the queue
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -398,23 +398,42 @@ func (w *Workload) Close() error {
 }
 
 func (w *Workload) deleteQueue() error {
-	for _, conn := range w.conns {
-		if conn.IsClosed() {
-			continue
+	conn := w.openConn()
+	if conn == nil {
+		// Every connection broke: one fresh try, in case the broker is back.
+		c, err := dial(w.cfg.URL, w.cfg.DialTimeout, "commsbench "+w.queue+" clean-up")
+		if err != nil {
+			w.leftQueue = true
+			return fmt.Errorf("queue: could not reach the broker to delete the queue %q (%v); delete it with 'rabbitmqctl delete_queue %s'", w.queue, err, w.queue)
 		}
-		err := boundedCall(conn, w.cfg.DialTimeout, func() error {
-			ch, err := conn.Channel()
-			if err != nil {
-				return err
-			}
-			defer ch.Close()
-			_, err = ch.QueueDelete(w.queue, false, false, false)
+		w.conns = append(w.conns, c)
+		conn = c
+	}
+	err := boundedCall(conn, w.cfg.DialTimeout, func() error {
+		ch, err := conn.Channel()
+		if err != nil {
 			return err
-		})
-		if err == nil {
-			return nil
 		}
+		defer ch.Close()
+		_, err = ch.QueueDelete(w.queue, false, false, false)
+		return err
+	})
+	if err != nil {
+		w.leftQueue = true
 		return fmt.Errorf("queue: could not delete the queue %q (%v); delete it with 'rabbitmqctl delete_queue %s'", w.queue, w.red.err(err), w.queue)
 	}
-	return errors.New("queue: no open connection left to delete the queue " + w.queue)
+	return nil
 }
+
+func (w *Workload) openConn() *amqp.Connection {
+	for _, c := range w.conns {
+		if !c.IsClosed() {
+			return c
+		}
+	}
+	return nil
+}
+
+// LeftQueue reports whether the run's queue stayed on the broker against
+// the plan: Close could not delete it.
+func (w *Workload) LeftQueue() bool { return w.leftQueue }
