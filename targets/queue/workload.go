@@ -279,7 +279,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		r.Throughput.ConsumedBytesPerS = r.Throughput.ConsumedPerS * float64(bodySize(cfg.PayloadBytes))
 	}
 
-	r.Notes = append(r.Notes, w.notes(acct, settled, drained)...)
+	r.Notes = append(r.Notes, w.notes(acct, settled, ctx.Err() != nil, drained)...)
 	return w.brokerErr()
 }
 
@@ -304,11 +304,13 @@ func (w *Workload) drain(ctx context.Context) bool {
 }
 
 // notes says in plain words what a reader must know beside the numbers.
-func (w *Workload) notes(a accounting, settled bool, drained time.Duration) []string {
+func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.Duration) []string {
 	cfg := w.cfg
 	var n []string
 	if err := w.brokerErr(); err != nil {
 		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (messages still on the broker count as lost or outstanding)", err))
+	} else if !settled && interrupted {
+		n = append(n, "the run was interrupted, so the queue was not drained: messages still on their way count as lost (confirmed) or outstanding (unconfirmed)")
 	} else if !settled {
 		n = append(n, fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v): what had not arrived is counted as lost (confirmed) or outstanding (unconfirmed)", drained.Seconds(), cfg.DrainTimeout))
 	}
