@@ -267,4 +267,3 @@ partial result is still printed and written).`,
 	addScenarioFlag(cmd)
 	return cmd
 }
-
