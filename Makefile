@@ -16,7 +16,7 @@ build:
 
 ## test: every test, with the race detector.
 test:
-	$(GO) test -race -count=1 -timeout 9m ./...
+	$(GO) test -race -p 1 -count=1 -timeout 9m ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -50,8 +50,11 @@ lint:
 
 ## fuzz: a short run of every fuzz target.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./results/
-	$(GO) test -run '^$$' -fuzz FuzzParseThreshold -fuzztime 30s ./results/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./results/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseThreshold$$' -fuzztime 30s ./results/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./scenarios/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/
 
 clean:
 	rm -rf bin

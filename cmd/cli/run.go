@@ -174,9 +174,10 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 	res, err := bench.Run(ctx, w, o.engineOptions(spec.Connections, observedProgress(ctx, progress.callback())))
 	progress.done()
 	if res == nil {
-		if ctx.Err() != nil && err == nil {
-			err = errors.New("interrupted before anything was measured")
-			return &ExitError{Code: ExitInterrupted, Err: err}
+		if ctx.Err() != nil {
+			// Interrupted while setting up (a broker connecting, a group
+			// joining): whatever failed then failed because of the interrupt.
+			return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted before anything was measured")}
 		}
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
