@@ -43,6 +43,7 @@ type RunOptions struct {
 	Format      string
 	Label       string
 	Quiet       bool
+	CPUProfile  string
 	// Count repeats the run, each with a fresh workload (see run_count.go).
 	Count int
 }
@@ -75,6 +76,7 @@ func (o *RunOptions) addFlags(cmd *cobra.Command) {
 	fl.StringVar(&o.Format, "format", o.Format, "summary format on stdout: text, json or markdown")
 	fl.StringVar(&o.Label, "label", "", "free text stored in the result, to tell runs apart")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary and no progress line")
+	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole process during the run (go tool pprof FILE), to see where the time goes")
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
 }
 
@@ -170,9 +172,14 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
 	progress := newProgressLine(f, o.Quiet, spec.Transport)
 	res, err := bench.Run(ctx, w, o.engineOptions(spec.Connections, observedProgress(ctx, progress.callback())))
 	progress.done()
+	stopProfile()
 	if res == nil {
 		if ctx.Err() != nil {
 			// Interrupted while setting up (a broker connecting, a group

@@ -64,6 +64,7 @@ func TestBadInput(t *testing.T) {
 		{"extra argument", []string{"run", "rest", "extra"}, ExitUsage, `unknown command "extra"`},
 		{"unreachable target", []string{"run", "rest", "--target", dead, "--duration", "1s"}, ExitFailure, "cannot reach the target at http://" + dead + "/echo"},
 		{"target is not an address", []string{"run", "rest", "--target", "https://x:1"}, ExitFailure, "only http:// targets are supported"},
+		{"profile in a missing directory", []string{"run", "rest", "--requests", "1", "--cpuprofile", "/nonexistent/dir/cpu.prof"}, ExitFailure, "--cpuprofile: open /nonexistent/dir/cpu.prof"},
 		{"serve without transport", []string{"serve"}, ExitUsage, "name a transport"},
 		{"serve on a bad address", []string{"serve", "rest", "--addr", "127.0.0.1:99999"}, ExitFailure, "rest: listen on 127.0.0.1:99999"},
 	}
