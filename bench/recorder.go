@@ -80,6 +80,8 @@ type collector struct {
 	classes                   map[string]int64
 	lastDone                  int64
 	open                      map[int64]*second
+	cur                       *second // open[curSec], or nil once that second closed
+	curSec                    int64
 	closedUpTo                int64 // seconds below this are in timeline
 	timeline                  []results.TimelinePoint
 	spare                     []*hdrhistogram.Histogram
@@ -125,17 +127,20 @@ func (c *collector) run(done chan<- struct{}) {
 }
 
 func (c *collector) record(s *sample) {
-	sec := s.done / int64(time.Second)
-	if sec < 0 {
-		sec = 0
-	}
-	o := c.open[sec]
-	if o == nil && sec >= c.closedUpTo {
-		o = &second{hist: c.newSecondHist()}
-		c.open[sec] = o
+	sec := max(s.done/int64(time.Second), 0)
+	// Samples arrive mostly in time order: the last second is cached, so
+	// the map is consulted once a second, not once a sample.
+	o := c.cur
+	if sec != c.curSec || o == nil {
+		o = c.open[sec]
+		if o == nil && sec >= c.closedUpTo {
+			o = &second{hist: c.newSecondHist()}
+			c.open[sec] = o
+		}
+		c.cur, c.curSec = o, sec
 	}
 	if s.delay >= 0 {
-		results.RecordClamped(c.delay, s.delay)
+		_ = c.delay.RecordValue(clamp(s.delay))
 	}
 	if s.done > c.lastDone {
 		c.lastDone = s.done
@@ -149,12 +154,19 @@ func (c *collector) record(s *sample) {
 		return
 	}
 	c.ok++
-	results.RecordClamped(c.response, s.response)
-	results.RecordClamped(c.service, s.service)
+	response := clamp(s.response)
+	_ = c.response.RecordValue(response)
+	_ = c.service.RecordValue(clamp(s.service))
 	if o != nil {
 		o.ops++
-		results.RecordClamped(o.hist, s.response)
+		_ = o.hist.RecordValue(response)
 	}
+}
+
+// clamp keeps a value in the histograms' range: a sample outside it is
+// recorded at the edge, never dropped (a dropped sample would flatter the tail).
+func clamp(v int64) int64 {
+	return min(max(v, 0), results.HistHighest)
 }
 
 // Per-second histograms keep two significant digits: they feed the timeline's
@@ -200,6 +212,9 @@ func (c *collector) closeSeconds(before int64) {
 		c.timeline = append(c.timeline, p)
 		c.spare = append(c.spare, o.hist)
 		delete(c.open, s)
+		if c.cur == o {
+			c.cur = nil
+		}
 		c.closedUpTo = s + 1
 	}
 }
