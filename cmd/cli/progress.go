@@ -13,17 +13,48 @@ import (
 // total, ops/s, errors and p99 so far. It draws nothing when the stream is
 // not a terminal, so CI logs stay clean.
 type progressLine struct {
+	liveLine
+	label string
+}
+
+// liveLine is one line of a terminal that is redrawn in place.
+type liveLine struct {
 	mu    sync.Mutex
 	w     io.Writer
-	label string
 	drawn bool
+}
+
+// draw replaces the line with s.
+func (l *liveLine) draw(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, "\r\033[K%s", s)
+	l.drawn = true
+}
+
+// settle replaces the line with s for good and starts a new one below.
+func (l *liveLine) settle(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, "\r\033[K%s\n", s)
+	l.drawn = false
+}
+
+// clear erases the line if anything was drawn.
+func (l *liveLine) clear() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.drawn {
+		fmt.Fprint(l.w, "\r\033[K")
+		l.drawn = false
+	}
 }
 
 func newProgressLine(f *Factory, quiet bool, label string) *progressLine {
 	if quiet || !f.IO.ErrTTY {
 		return nil
 	}
-	return &progressLine{w: f.IO.ErrOut, label: label}
+	return &progressLine{liveLine: liveLine{w: f.IO.ErrOut}, label: label}
 }
 
 // update is the engine's progress callback.
@@ -48,10 +79,7 @@ func (p *progressLine) update(s bench.Progress) {
 			line += "  (in-flight bound reached)"
 		}
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[K%s", line)
-	p.drawn = true
+	p.draw(line)
 }
 
 // done clears the line.
@@ -59,11 +87,7 @@ func (p *progressLine) done() {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
+	p.clear()
 }
 
 // callback returns the engine callback, nil when nothing is drawn.

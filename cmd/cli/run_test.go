@@ -151,3 +151,20 @@ func TestParseByteSize(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressLineOnlyOnATerminal(t *testing.T) {
+	for _, tty := range []bool{false, true} {
+		f, _, stderr := testFactory("run", "rest", "--rate", "200", "--duration", "1500ms", "--warmup", "0")
+		f.IO.ErrTTY = tty
+		if code := Main(context.Background(), f); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		drawn := strings.Contains(stderr.String(), "\r\033[K")
+		switch {
+		case tty && (!drawn || !strings.Contains(stderr.String(), "ops/s") || !strings.HasSuffix(stderr.String(), "\r\033[K")):
+			t.Errorf("on a terminal: want a live line, cleared at the end; stderr %q", stderr)
+		case !tty && stderr.Len() > 0:
+			t.Errorf("not a terminal: stderr must stay empty, got %q", stderr)
+		}
+	}
+}

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/commsbench/commsbench/bench"
@@ -17,18 +15,16 @@ import (
 // phase and ops/s. It draws nothing when stderr is not a terminal or with
 // --quiet, so logs hold only the table.
 type suiteProgress struct {
-	mu     sync.Mutex
-	w      io.Writer
+	liveLine
 	suite  *scenarios.Suite
 	phases [2]suitePhase
-	drawn  bool
 }
 
 func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases [2]suitePhase) *suiteProgress {
 	if quiet || !f.IO.ErrTTY {
 		return nil
 	}
-	return &suiteProgress{w: f.IO.ErrOut, suite: s, phases: phases}
+	return &suiteProgress{liveLine: liveLine{w: f.IO.ErrOut}, suite: s, phases: phases}
 }
 
 // duration reads the measured and warm-up time back from a phase's flags.
@@ -92,10 +88,7 @@ func (p *suiteProgress) callback(i, ph int) func(bench.Progress) {
 				line += fmt.Sprintf(" · errors %d", s.Errors)
 			}
 		}
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
-		p.drawn = true
+		p.draw(line)
 	}
 }
 
@@ -125,21 +118,14 @@ func (p *suiteProgress) finished(i int, phase string, res *results.Result, probl
 	default:
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[K%s\n", line)
-	p.drawn = false
+	p.settle(line)
 }
 
 func (p *suiteProgress) done() {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
+	p.clear()
 }
 
 func firstLine(s string) string {
