@@ -43,8 +43,12 @@ generate:
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		targets/grpc/echopb/echo.proto
 
+STATICCHECK_VERSION ?= v0.8.2
+
+## lint: go vet, staticcheck (pinned, fetched through the Go module proxy) and gofmt.
 lint:
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 

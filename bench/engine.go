@@ -179,8 +179,6 @@ type run struct {
 	pool     sync.Pool
 	measured atomic.Int64 // measured operations started (closed loop, Requests)
 	seq      atomic.Int64
-	errMu    sync.Mutex
-	err      error                    // first error making a client
 	cpuStart atomic.Pointer[cpuTimes] // set when measuring starts
 }
 
@@ -189,20 +187,6 @@ func newRun(ctx context.Context, w Workload, o Options) *run {
 	r.pool.New = func() any { s := make([]sample, 0, batchSize); return &s }
 	r.opsCtx, r.cancelOps = context.WithCancel(context.WithoutCancel(ctx))
 	return r
-}
-
-func (r *run) setErr(err error) {
-	r.errMu.Lock()
-	if r.err == nil {
-		r.err = err
-	}
-	r.errMu.Unlock()
-}
-
-func (r *run) firstErr() error {
-	r.errMu.Lock()
-	defer r.errMu.Unlock()
-	return r.err
 }
 
 func (r *run) drive() (*results.Result, error) {
@@ -232,9 +216,6 @@ func (r *run) drive() (*results.Result, error) {
 		cpu = readCPU().sub(*p)
 	}
 
-	if loadErr == nil {
-		loadErr = r.firstErr()
-	}
 	if loadErr != nil && col.ok+col.errs == 0 {
 		return nil, loadErr
 	}

@@ -74,21 +74,20 @@ type second struct {
 
 // collector is the other half: it owns the histograms.
 type collector struct {
-	r                         *run
-	response, service, delay  *hdrhistogram.Histogram
-	ok, errs                  int64
-	classes                   map[string]int64
-	lastDone                  int64
-	open                      map[int64]*second
-	cur                       *second // open[curSec], or nil once that second closed
-	curSec                    int64
-	closedUpTo                int64 // seconds below this are in timeline
-	timeline                  []results.TimelinePoint
-	spare                     []*hdrhistogram.Histogram
-	inFlightBound             atomic.Bool
-	progressOps, progressErrs int64
-	lastTickOps               int64
-	lastTick                  time.Time
+	r                        *run
+	response, service, delay *hdrhistogram.Histogram
+	ok, errs                 int64
+	classes                  map[string]int64
+	lastDone                 int64
+	open                     map[int64]*second
+	cur                      *second // open[curSec], or nil once that second closed
+	curSec                   int64
+	closedUpTo               int64 // seconds below this are in timeline
+	timeline                 []results.TimelinePoint
+	spare                    []*hdrhistogram.Histogram
+	inFlightBound            atomic.Bool
+	lastTickOps              int64
+	lastTick                 time.Time
 }
 
 func newCollector(r *run) *collector {

@@ -152,9 +152,8 @@ func TestState(t *testing.T) {
 
 // fakeInner is a transport workload that records what happened to it.
 type fakeInner struct {
-	target  results.Target
-	calls   []string
-	closeOK bool
+	target results.Target
+	calls  []string
 }
 
 func (f *fakeInner) Start(context.Context) (results.Target, error) {

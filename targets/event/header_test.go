@@ -92,7 +92,8 @@ func TestRunTag(t *testing.T) {
 	if RunTag("a") == RunTag("b") {
 		t.Error("different run ids share a tag")
 	}
-	if RunTag("20260101T000000-abcdef") != RunTag("20260101T000000-abcdef") {
+	id := "20260101T000000-abcdef"
+	if first, again := RunTag(id), RunTag(id); first != again {
 		t.Error("the tag of a run id is not stable")
 	}
 }

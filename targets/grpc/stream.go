@@ -128,7 +128,7 @@ func (s *sharedStream) send(ctx context.Context, w *waiter) error {
 	}
 	g.setSending(ctx)
 	err := g.stream.SendMsg(w.req)
-	g.setSending(nil)
+	g.clearSending()
 	if err != nil {
 		// The stream is gone; its receiver learns why from RecvMsg and
 		// fails every waiter, w included. The next send opens a new one.
@@ -206,6 +206,13 @@ func (s *sharedStream) fail(g *streamGen, err error) {
 func (g *streamGen) setSending(ctx context.Context) {
 	g.sendMu.Lock()
 	g.sending = ctx
+	g.sendMu.Unlock()
+}
+
+// clearSending says that no send is in progress.
+func (g *streamGen) clearSending() {
+	g.sendMu.Lock()
+	g.sending = nil
 	g.sendMu.Unlock()
 }
 

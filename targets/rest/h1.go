@@ -20,9 +20,6 @@ import (
 // reads the answer itself, on its own goroutine. HTTP/2 (h2c) keeps using
 // net/http, whose multiplexing is the point of that mode.
 
-// errConnClose marks an answer after which the server closes the connection.
-var errConnClose = errors.New("connection: close")
-
 // h1Pool holds at most max connections to one address.
 type h1Pool struct {
 	addr   string
