@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
 	"strings"
 	"time"
 
@@ -44,6 +46,10 @@ type RunOptions struct {
 	Label       string
 	Quiet       bool
 	CPUProfile  string
+	PayloadFile string
+	// PayloadContent is what --payload-file (or a scenario's template)
+	// holds: every operation sends it instead of random bytes.
+	PayloadContent []byte
 	// Count repeats the run, each with a fresh workload (see run_count.go).
 	Count int
 }
@@ -70,6 +76,7 @@ func (o *RunOptions) addFlags(cmd *cobra.Command) {
 	fl.DurationVar(&o.Warmup, "warmup", o.Warmup, "run the same load first for this long, excluded from every figure (0 for none)")
 	fl.DurationVar(&o.Timeout, "timeout", o.Timeout, "bound on each operation; a slower one counts as a timeout error")
 	fl.Var(&o.Payload, "payload-size", "bytes of random payload per operation, echoed back and checked (256, 4KiB, 1MiB; at most 16MiB)")
+	fl.StringVar(&o.PayloadFile, "payload-file", "", "send this file's bytes as every payload (a JSON order, say) instead of random bytes; its size is the payload size")
 	fl.StringVar(&o.Target, "target", "", "address of a running echo target (host:port); without it an embedded target starts on 127.0.0.1")
 	fl.IntVar(&o.Connections, "connections", 0, "connections to the target (REST: keep-alive pool size, default one per worker up to 100; gRPC: client connections, default 1)")
 	fl.StringVarP(&o.Out, "out", "o", "", "write the result JSON to this file ('-' for stdout)")
@@ -109,6 +116,9 @@ func (o *RunOptions) validate(cmd *cobra.Command) error {
 		return flagErrorf("--count %d --out %s: with several runs --out names a directory (such as results/), which receives one file per run", o.Count, o.Out)
 	case o.Connections < 0 || (changed("connections") && o.Connections == 0):
 		return flagErrorf("--connections %d: must be at least 1", o.Connections)
+	}
+	if err := o.loadPayload(cmd); err != nil {
+		return err
 	}
 	switch o.Format {
 	case results.FormatText, results.FormatJSON, results.FormatMarkdown:
@@ -194,7 +204,19 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 	res.Label = o.Label
 	res.Env = results.CurrentEnv()
 	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
-	res.Options = spec.Options
+	res.Options = maps.Clone(spec.Options)
+	if res.Options == nil {
+		res.Options = map[string]any{}
+	}
+	switch {
+	case o.PayloadFile != "":
+		res.Options["payload"] = "file"
+		res.Options["payload_file"] = o.PayloadFile
+	case o.PayloadContent != nil:
+		res.Options["payload"] = "template"
+	default:
+		res.Options["payload"] = "random"
+	}
 	observeResult(ctx, res)
 	if werr := writeRunOutputs(f, o, res); werr != nil {
 		return &ExitError{Code: ExitFailure, Err: werr}
@@ -274,4 +296,32 @@ partial result is still printed and written).`,
 	)
 	addScenarioFlag(cmd)
 	return cmd
+}
+
+// loadPayload reads --payload-file, or takes the template of the scenario
+// being run unless the command line sets the payload itself.
+func (o *RunOptions) loadPayload(cmd *cobra.Command) error {
+	changed := cmd.Flags().Changed
+	if o.PayloadFile == "" {
+		if tpl := observedPayload(cmd.Context()); tpl != nil && !changed("payload-size") {
+			o.PayloadContent = tpl
+			o.Payload = byteSize(len(tpl))
+		}
+		return nil
+	}
+	if changed("payload-size") {
+		return flagErrorf("--payload-file and --payload-size: give one (the file's size is the payload size)")
+	}
+	data, err := os.ReadFile(o.PayloadFile)
+	switch {
+	case err != nil:
+		return flagErrorf("--payload-file: %v", err)
+	case len(data) == 0:
+		return flagErrorf("--payload-file %s: the file is empty", o.PayloadFile)
+	case len(data) > maxPayload:
+		return flagErrorf("--payload-file %s: %d bytes, at most 16MiB", o.PayloadFile, len(data))
+	}
+	o.PayloadContent = data
+	o.Payload = byteSize(len(data))
+	return nil
 }

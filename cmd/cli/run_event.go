@@ -168,6 +168,7 @@ func (e *eventOptions) config(cmd *cobra.Command, f *Factory, o *RunOptions) (ev
 		DrainTimeout:      e.DrainTimeout,
 		KeepTopic:         e.KeepTopic,
 		PayloadBytes:      int(o.Payload),
+		Payload:           o.PayloadContent,
 	}
 	if err := cfg.Validate(); err != nil {
 		return event.Config{}, flagErrorf("%s", flagWording(err.Error()))

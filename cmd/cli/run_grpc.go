@@ -54,7 +54,7 @@ a deadline counts as a timeout.`,
 			if conns == 0 {
 				conns = 1
 			}
-			cfg := grpctarget.Config{Target: o.Target, Connections: conns, Mode: mode, PayloadBytes: int(o.Payload)}
+			cfg := grpctarget.Config{Target: o.Target, Connections: conns, Mode: mode, PayloadBytes: int(o.Payload), Payload: o.PayloadContent}
 			return executeRun(cmd.Context(), f, o, runSpec{
 				Transport:   "grpc",
 				Connections: conns,

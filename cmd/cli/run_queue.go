@@ -183,6 +183,7 @@ the guest account. The password is never printed or stored.`,
 				DrainTimeout: drainTimeout,
 				KeepQueue:    keepQueue,
 				PayloadBytes: int(o.Payload),
+				Payload:      o.PayloadContent,
 				OpenLoop:     o.Rate > 0,
 				// A broken broker connection ends the load at once instead of
 				// failing every operation until the planned end.

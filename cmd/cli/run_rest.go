@@ -34,7 +34,7 @@ POST /echo with status 200 and the request body.`,
 			if conns == 0 {
 				conns = min(o.Concurrency, restMaxAutoConnections)
 			}
-			cfg := rest.Config{Target: o.Target, HTTP2: http2, Connections: conns, PayloadBytes: int(o.Payload)}
+			cfg := rest.Config{Target: o.Target, HTTP2: http2, Connections: conns, PayloadBytes: int(o.Payload), Payload: o.PayloadContent}
 			return executeRun(cmd.Context(), f, o, runSpec{
 				Transport:   "rest",
 				Connections: conns,

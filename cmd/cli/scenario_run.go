@@ -34,6 +34,17 @@ type runObserver struct {
 	// result may add to the result (its scenario, phase, label, options)
 	// before it is written and printed.
 	result func(*results.Result)
+	// payload is the scenario's payload template: every operation sends it,
+	// unless the command line sets --payload-size or --payload-file.
+	payload []byte
+}
+
+// observedPayload returns the payload template of an observed run, if any.
+func observedPayload(ctx context.Context) []byte {
+	if obs, ok := ctx.Value(runObserverKey{}).(*runObserver); ok {
+		return obs.payload
+	}
+	return nil
 }
 
 type runObserverKey struct{}
@@ -79,7 +90,8 @@ func scenarioArgs(sc *scenarios.Scenario) []string {
 	for _, o := range sc.Options {
 		args = append(args, "--"+o.Name+"="+o.Value)
 	}
-	if sc.Payload.IsSet() {
+	if sc.Payload.IsSet() && sc.Payload.Template == "" {
+		// A template travels in the run observer, not as a flag.
 		args = append(args, "--payload-size="+strconv.FormatInt(sc.Payload.Bytes(), 10))
 	}
 	l := sc.Load
@@ -245,12 +257,11 @@ func runInProcess(ctx context.Context, f *Factory, args []string, obs *runObserv
 }
 
 // recordScenario marks a result as a run of sc: its name, and the payload
-// template that set the payload size (in the options, for the record; the
-// transports send bytes of that size, not the template's text).
+// template its operations sent (in the options, for the record).
 func recordScenario(res *results.Result, sc *scenarios.Scenario) {
 	res.Scenario = sc.Name
-	if sc.Payload.Template == "" {
-		return
+	if sc.Payload.Template == "" || res.Options["payload"] != "template" {
+		return // no template, or the command line set the payload
 	}
 	opts := maps.Clone(res.Options)
 	if opts == nil {
@@ -345,7 +356,7 @@ func runScenarioCommand(cmd *cobra.Command, f *Factory, args []string) error {
 	if _, err := parseRunArgs(f, runArgs); err != nil {
 		return err
 	}
-	obs := &runObserver{result: func(res *results.Result) { recordScenario(res, sc) }}
+	obs := &runObserver{result: func(res *results.Result) { recordScenario(res, sc) }, payload: sc.Payload.Content}
 	return runInProcess(cmd.Context(), f, runArgs, obs, f.IO.Out, f.IO.ErrOut)
 }
 

@@ -411,6 +411,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 			path := filepath.Join(dir, e.sc.Name+"."+ph.name+".json")
 			var got *results.Result
 			obs := &runObserver{
+				payload:  e.sc.Payload.Content,
 				progress: prog.callback(i, p),
 				result: func(res *results.Result) {
 					recordScenario(res, e.sc)

@@ -136,6 +136,9 @@ type Config struct {
 	KeepTopic bool
 	// PayloadBytes is the size of each event's value.
 	PayloadBytes int
+	// Payload, when set, is every event's value instead of random bytes (a
+	// template that looks like the real events); PayloadBytes is then its length.
+	Payload []byte
 	// EmbeddedRetention bounds, in bytes over all partitions, what the
 	// embedded broker keeps of the topic. Default DefaultEmbeddedRetention.
 	EmbeddedRetention int64
@@ -246,6 +249,9 @@ func (c Config) TopicName() string {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Payload != nil {
+		c.PayloadBytes = len(c.Payload)
+	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = defaultDialTimeout
 	}

@@ -60,8 +60,12 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	}
 	cfg = cfg.withDefaults()
 	payload := make([]byte, cfg.PayloadBytes)
-	for i := range payload {
-		payload[i] = byte(rand.Uint32())
+	if cfg.Payload != nil {
+		copy(payload, cfg.Payload)
+	} else {
+		for i := range payload {
+			payload[i] = byte(rand.Uint32())
+		}
 	}
 	return &Workload{cfg: cfg, runTag: RunTag(cfg.RunID), topic: cfg.TopicName(), payload: payload}, nil
 }

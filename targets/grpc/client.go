@@ -43,6 +43,10 @@ type Config struct {
 	Mode string
 	// PayloadBytes is the size of each message's payload.
 	PayloadBytes int
+	// Payload, when set, is sent as every message's payload instead of
+	// random bytes (a template that looks like the real messages); it is
+	// then not stamped with the operation's sequence number.
+	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight echo. Default 5s.
 	DialTimeout time.Duration
 }
@@ -148,7 +152,7 @@ func (w *Workload) connect(ctx context.Context) error {
 		}
 		w.conns = append(w.conns, cc)
 		if w.cfg.Mode == ModeStream {
-			w.streams = append(w.streams, newSharedStream(w.ctx, cc, w.cfg.PayloadBytes))
+			w.streams = append(w.streams, newSharedStream(w.ctx, cc, w.content()))
 		}
 	}
 	return nil
@@ -218,9 +222,11 @@ func (w *Workload) newClient(worker int) bench.Client {
 	if w.cfg.Mode == ModeStream {
 		return &streamClient{s: w.streams[i]}
 	}
-	payload := randomPayload(w.cfg.PayloadBytes)
+	content := w.content()
+	payload := content.make()
 	return &unaryClient{
 		cc:      w.conns[i],
+		content: content,
 		payload: payload,
 		req:     &echopb.EchoRequest{Payload: payload},
 		resp:    new(echopb.EchoResponse),
@@ -255,6 +261,33 @@ func (w *Workload) Close() error {
 	return errors.Join(errs...)
 }
 
+// payloadContent makes the payloads: random bytes stamped with each
+// operation's sequence number, or the user's template sent as it is.
+type payloadContent struct {
+	size     int
+	template []byte
+}
+
+func (w *Workload) content() payloadContent {
+	if w.cfg.Payload != nil {
+		return payloadContent{size: len(w.cfg.Payload), template: w.cfg.Payload}
+	}
+	return payloadContent{size: w.cfg.PayloadBytes}
+}
+
+func (p payloadContent) make() []byte {
+	if p.template != nil {
+		return bytes.Clone(p.template)
+	}
+	return randomPayload(p.size)
+}
+
+func (p payloadContent) stamp(b []byte, seq int64) {
+	if p.template == nil {
+		stamp(b, seq)
+	}
+}
+
 func randomPayload(n int) []byte {
 	p := make([]byte, n)
 	_, _ = rand.Read(p)
@@ -281,13 +314,14 @@ func checkEcho(sent, got []byte) error {
 // messages are reused, so a call allocates only inside gRPC.
 type unaryClient struct {
 	cc      *grpc.ClientConn
+	content payloadContent
 	payload []byte
 	req     *echopb.EchoRequest
 	resp    *echopb.EchoResponse
 }
 
 func (c *unaryClient) Do(ctx context.Context, op bench.Op) error {
-	stamp(c.payload, op.Seq)
+	c.content.stamp(c.payload, op.Seq)
 	if err := c.cc.Invoke(ctx, echopb.Echo_Echo_FullMethodName, c.req, c.resp); err != nil {
 		return classify(err)
 	}

@@ -30,9 +30,9 @@ const watchdogPeriod = 100 * time.Millisecond
 // operation's timeout) fails every waiter on it; the next operation opens a
 // new stream.
 type sharedStream struct {
-	ctx          context.Context // the workload's: ends every stream at Close
-	cc           *grpc.ClientConn
-	payloadBytes int
+	ctx     context.Context // the workload's: ends every stream at Close
+	cc      *grpc.ClientConn
+	content payloadContent
 
 	mu  sync.Mutex // serialises opening and sending
 	cur *streamGen // the open stream; nil before the first operation
@@ -41,8 +41,8 @@ type sharedStream struct {
 	wg     sync.WaitGroup            // receivers and the watchdog
 }
 
-func newSharedStream(ctx context.Context, cc *grpc.ClientConn, payloadBytes int) *sharedStream {
-	s := &sharedStream{ctx: ctx, cc: cc, payloadBytes: payloadBytes}
+func newSharedStream(ctx context.Context, cc *grpc.ClientConn, content payloadContent) *sharedStream {
+	s := &sharedStream{ctx: ctx, cc: cc, content: content}
 	s.wg.Add(1)
 	go s.watch()
 	return s
@@ -78,8 +78,8 @@ type waiter struct {
 	done    chan error
 }
 
-func newWaiter(payloadBytes int) *waiter {
-	p := randomPayload(payloadBytes)
+func newWaiter(content payloadContent) *waiter {
+	p := content.make()
 	return &waiter{payload: p, req: &echopb.EchoRequest{Payload: p}, done: make(chan error, 1)}
 }
 
@@ -92,10 +92,10 @@ type streamClient struct {
 func (c *streamClient) Do(ctx context.Context, op bench.Op) error {
 	w := c.spare
 	if w == nil {
-		w = newWaiter(c.s.payloadBytes)
+		w = newWaiter(c.s.content)
 	}
 	c.spare = nil
-	stamp(w.payload, op.Seq)
+	c.s.content.stamp(w.payload, op.Seq)
 	if err := c.s.send(ctx, w); err != nil {
 		c.spare = w
 		return err

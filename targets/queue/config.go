@@ -88,6 +88,10 @@ type Config struct {
 	KeepQueue bool
 	// PayloadBytes is each message's body size, header included (at least HeaderSize).
 	PayloadBytes int
+	// Payload, when set, follows the header in every body instead of
+	// random bytes (a template that looks like the real messages);
+	// PayloadBytes is then HeaderSize plus its length.
+	Payload []byte
 	// RunID names the run's queue.
 	RunID string
 	// OpenLoop says the engine runs open loop: messages are then dealt to
@@ -107,6 +111,9 @@ type Config struct {
 
 // withDefaults fills the zero values that have a default.
 func (c Config) withDefaults() Config {
+	if c.Payload != nil {
+		c.PayloadBytes = HeaderSize + len(c.Payload)
+	}
 	if c.QueueType == "" {
 		c.QueueType = QueueClassic
 	}

@@ -152,7 +152,11 @@ type client struct {
 // NewClient returns a worker's client.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
 	body := make([]byte, bodySize(w.cfg.PayloadBytes))
-	_, _ = rand.Read(body)
+	if w.cfg.Payload != nil {
+		copy(body[HeaderSize:], w.cfg.Payload)
+	} else {
+		_, _ = rand.Read(body)
+	}
 	c := &client{w: w, worker: worker, body: body, replyC: make(chan []byte, 1)}
 	c.msg = amqp.Publishing{Body: body, DeliveryMode: amqp.Transient}
 	if w.cfg.Persistent {

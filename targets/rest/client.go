@@ -30,6 +30,10 @@ type Config struct {
 	Connections int
 	// PayloadBytes is the size of each request body.
 	PayloadBytes int
+	// Payload, when set, is every request's body instead of random bytes
+	// (a template that looks like the real requests); it is then not
+	// stamped with the operation's sequence number.
+	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight check. Default 5s.
 	DialTimeout time.Duration
 }
@@ -55,6 +59,9 @@ func NewWorkload(cfg Config) *Workload {
 	}
 	if cfg.Connections <= 0 {
 		cfg.Connections = 1
+	}
+	if cfg.Payload != nil {
+		cfg.PayloadBytes = len(cfg.Payload)
 	}
 	return &Workload{cfg: cfg}
 }
@@ -164,7 +171,12 @@ func (w *Workload) newClient(worker int) *client {
 	} else {
 		c.payload = make([]byte, w.cfg.PayloadBytes)
 	}
-	_, _ = rand.Read(c.payload)
+	if w.cfg.Payload != nil {
+		copy(c.payload, w.cfg.Payload)
+		c.template = true
+	} else {
+		_, _ = rand.Read(c.payload)
+	}
 	return c
 }
 
@@ -198,13 +210,15 @@ type client struct {
 	reader  *bytes.Reader
 	req     []byte // HTTP/1.1: the whole request, header and payload
 	bodyAt  int
+	// template payloads are sent as they are, without the sequence stamp.
+	template bool
 }
 
 // Do posts the payload, stamped with the operation's sequence number so
 // that a response to another request cannot pass as the echo, and checks
 // the echo byte for byte.
 func (c *client) Do(ctx context.Context, op bench.Op) error {
-	if len(c.payload) >= 8 {
+	if len(c.payload) >= 8 && !c.template {
 		binary.LittleEndian.PutUint64(c.payload, uint64(op.Seq))
 	}
 	if c.w.pool != nil {

@@ -203,3 +203,24 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Errorf("Serve after Shutdown: %v", err)
 	}
 }
+
+func TestPayloadTemplateIsSentAsItIs(t *testing.T) {
+	tpl := []byte(`{"order_id":"A-1001","total_cents":12900}`)
+	var bad atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if !bytes.Equal(b, tpl) {
+			bad.Add(1)
+		}
+		_, _ = w.Write(b)
+	}))
+	defer srv.Close()
+	res, err := run(t, rest.Config{Target: srv.URL, Payload: tpl}, bench.Options{Concurrency: 2, Requests: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20 measured requests and the pre-flight one.
+	if res.Counts.OK != 20 || bad.Load() != 0 || res.Load.PayloadBytes != 0 && res.Load.PayloadBytes != len(tpl) {
+		t.Errorf("ok %d, bodies other than the template: %d", res.Counts.OK, bad.Load())
+	}
+}
