@@ -253,6 +253,27 @@ func (d *decoder) integer(v *yaml.Node, key string) (int64, bool) {
 
 // duration reads a duration written as Go writes them ("5s", "1m30s",
 // "250ms"); a bare 0 is allowed.
+// positiveDuration reads a duration that must be above zero; example is
+// shown in the error.
+func (d *decoder) positiveDuration(v *yaml.Node, key, example string) (time.Duration, bool) {
+	dur, ok := d.duration(v, key)
+	if ok && dur <= 0 {
+		d.fail(v, key, "must be positive, such as %s", example)
+		return 0, false
+	}
+	return dur, ok
+}
+
+// warmupDuration reads a warm-up: zero (none) or more.
+func (d *decoder) warmupDuration(v *yaml.Node, key string) (time.Duration, bool) {
+	dur, ok := d.duration(v, key)
+	if ok && dur < 0 {
+		d.fail(v, key, "must not be negative (0 for none)")
+		return 0, false
+	}
+	return dur, ok
+}
+
 func (d *decoder) duration(v *yaml.Node, key string) (time.Duration, bool) {
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int" && v.Value == "0" {
 		return 0, true
@@ -478,20 +499,12 @@ func (d *decoder) load(m *yaml.Node, path string) Load {
 			}
 		},
 		"duration": func(v *yaml.Node, key string) {
-			if dur, ok := d.duration(v, key); ok {
-				if dur <= 0 {
-					d.fail(v, key, "must be positive, such as 10s")
-					return
-				}
+			if dur, ok := d.positiveDuration(v, key, "10s"); ok {
 				l.Duration = dur
 			}
 		},
 		"warmup": func(v *yaml.Node, key string) {
-			if dur, ok := d.duration(v, key); ok {
-				if dur < 0 {
-					d.fail(v, key, "must not be negative (0 for none)")
-					return
-				}
+			if dur, ok := d.warmupDuration(v, key); ok {
 				l.Warmup = &dur
 			}
 		},
@@ -506,11 +519,7 @@ func (d *decoder) load(m *yaml.Node, path string) Load {
 			}
 		},
 		"timeout": func(v *yaml.Node, key string) {
-			if dur, ok := d.duration(v, key); ok {
-				if dur <= 0 {
-					d.fail(v, key, "must be positive, such as 5s")
-					return
-				}
+			if dur, ok := d.positiveDuration(v, key, "5s"); ok {
 				l.Timeout = dur
 			}
 		},
@@ -600,20 +609,12 @@ func (d *decoder) phase(m *yaml.Node, path, loadKey string) Phase {
 	var p Phase
 	handlers := map[string]func(*yaml.Node, string){
 		"duration": func(v *yaml.Node, key string) {
-			if dur, ok := d.duration(v, key); ok {
-				if dur <= 0 {
-					d.fail(v, key, "must be positive, such as 5s")
-					return
-				}
+			if dur, ok := d.positiveDuration(v, key, "5s"); ok {
 				p.Duration = dur
 			}
 		},
 		"warmup": func(v *yaml.Node, key string) {
-			if dur, ok := d.duration(v, key); ok {
-				if dur < 0 {
-					d.fail(v, key, "must not be negative (0 for none)")
-					return
-				}
+			if dur, ok := d.warmupDuration(v, key); ok {
 				p.Warmup = &dur
 			}
 		},
