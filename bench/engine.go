@@ -178,6 +178,7 @@ type run struct {
 	batches  chan []sample
 	pool     sync.Pool
 	measured atomic.Int64 // measured operations started (closed loop, Requests)
+	unsent   atomic.Int64 // open loop: measured operations due before the end, never sent
 	seq      atomic.Int64
 	cpuStart atomic.Pointer[cpuTimes] // set when measuring starts
 }
@@ -278,6 +279,15 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 
 	sl := newPreciseSleeper()
 	defer sl.release()
+	// The run ends at its planned end even when the target fell behind:
+	// what was due before the end and not sent by then is counted as
+	// unsent, never sent late for minutes after the end.
+	var pastEnd <-chan time.Time
+	if !r.end.IsZero() {
+		t := time.NewTimer(time.Until(r.end))
+		defer t.Stop()
+		pastEnd = t.C
+	}
 	var measured int64
 	for i := int64(0); ; i++ {
 		due := r.start.Add(pacer.Due(i))
@@ -300,6 +310,10 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 			}
 			sl.sleep(min(d, 20*time.Millisecond))
 		}
+		if !r.end.IsZero() && !time.Now().Before(r.end) {
+			r.unsent.Store(r.dueUnsent(pacer, i, measured))
+			return nil
+		}
 		op := Op{Seq: i, Intended: due, Warmup: warm}
 		select {
 		case work <- op:
@@ -317,12 +331,38 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 			case work <- op:
 			case <-r.ctx.Done():
 				return nil
+			case <-pastEnd:
+				r.unsent.Store(r.dueUnsent(pacer, i, measured))
+				return nil
 			}
 		}
 		if !warm {
 			measured++
 		}
 	}
+}
+
+// dueUnsent counts the measured operations from the i-th on that were due
+// before the planned end, given that measured operations were sent.
+func (r *run) dueUnsent(p Pacer, i, measured int64) int64 {
+	var n int64
+	if cp, ok := p.(ConstantPacer); ok {
+		n = cp.Index(r.end.Sub(r.start)) - max(i, cp.Index(r.measureStart.Sub(r.start)))
+	} else {
+		for j := i; ; j++ {
+			due := r.start.Add(p.Due(j))
+			if !due.Before(r.end) {
+				break
+			}
+			if !due.Before(r.measureStart) {
+				n++
+			}
+		}
+	}
+	if r.o.Requests > 0 {
+		n = min(n, r.o.Requests-measured)
+	}
+	return max(n, 0)
 }
 
 func (r *run) openWorker(id int, c Client, work <-chan Op, wg *sync.WaitGroup) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -320,5 +321,31 @@ func TestTimelineCoversEverySecond(t *testing.T) {
 	}
 	if p := res.Timeline[0]; p.Ops < 450 || p.P99NS <= 0 {
 		t.Errorf("first second: %+v; want ~500 operations and a p99", p)
+	}
+}
+
+func TestOverloadedOpenLoopEndsOnTimeAndCountsWhatWasNotSent(t *testing.T) {
+	// Offered 1000/s for 0.5 s to a target that serves 500/s through one
+	// connection: half cannot be sent by the planned end. The run must end
+	// then (not a quarter-second later for each backlog), and every
+	// operation that was due must be either sent or counted as unsent.
+	w := &fakeWorkload{do: func(ctx context.Context, _ bench.Op) error { return sleepCtx(ctx, 2*time.Millisecond) }}
+	start := time.Now()
+	res := mustRun(t, w, bench.Options{Rate: 1000, Concurrency: 1, Duration: 500 * time.Millisecond})
+	if d := time.Since(start); d > 800*time.Millisecond {
+		t.Errorf("a 0.5 s run took %v: an overloaded run must still end on time", d)
+	}
+	if got := res.Counts.Sent + res.Counts.Unsent; got != 500 {
+		t.Errorf("sent %d + unsent %d = %d, want the 500 operations that were due", res.Counts.Sent, res.Counts.Unsent, got)
+	}
+	if res.Counts.Unsent < 100 {
+		t.Errorf("unsent %d: about half could not be sent", res.Counts.Unsent)
+	}
+	found := false
+	for _, n := range res.Notes {
+		found = found || strings.Contains(n, "never sent")
+	}
+	if !found {
+		t.Errorf("notes %q must say that operations were not sent", res.Notes)
 	}
 }

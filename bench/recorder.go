@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -283,6 +284,10 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 	}
 	res.Latency[results.Response] = results.MustLatency(c.response)
 	res.Latency[results.Service] = results.MustLatency(c.service)
+	if n := c.r.unsent.Load(); n > 0 {
+		res.Counts.Unsent = n
+		res.Notes = append(res.Notes, fmt.Sprintf("%d operations due before the planned end were never sent: the target (or this machine) did not keep up with the asked rate, and the run ended on time rather than send them late", n))
+	}
 	if c.inFlightBound.Load() {
 		res.Notes = append(res.Notes, "the in-flight bound (--concurrency) was reached: some sends waited for a free worker, and their wait is in the response latency")
 	}

@@ -136,6 +136,9 @@ type Counts struct {
 	Sent   int64 `json:"sent"`
 	OK     int64 `json:"ok"`
 	Errors int64 `json:"errors"`
+	// Unsent operations (open loop) were due before the planned end but not
+	// sent by then: the target, or the machine, did not keep up.
+	Unsent int64 `json:"unsent,omitempty"`
 	*Delivery
 }
 

@@ -208,7 +208,7 @@ func writeText(w io.Writer, r *Result) error {
 	fmt.Fprintf(tw, "%s\n", r.Headline())
 	fmt.Fprintf(tw, "  asked\t%s\n", r.AskedLoad())
 	fmt.Fprintf(tw, "  achieved\t%s\n", r.AchievedLoad())
-	fmt.Fprintf(tw, "  counts\tsent %d, ok %d, errors %d (%s)\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()))
+	fmt.Fprintf(tw, "  counts\tsent %d, ok %d, errors %d (%s)%s\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()), unsentText(r.Counts.Unsent))
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(tw, "  errors\t%s\n", e)
 	}
@@ -261,7 +261,7 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	fmt.Fprintf(w, "| | |\n|---|---|\n")
 	fmt.Fprintf(w, "| asked | %s |\n", escapeMD(r.AskedLoad()))
 	fmt.Fprintf(w, "| achieved | %s |\n", escapeMD(r.AchievedLoad()))
-	fmt.Fprintf(w, "| counts | sent %d, ok %d, errors %d (%s) |\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()))
+	fmt.Fprintf(w, "| counts | sent %d, ok %d, errors %d (%s)%s |\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()), unsentText(r.Counts.Unsent))
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(w, "| errors | %s |\n", escapeMD(e))
 	}
@@ -349,4 +349,11 @@ func WriteRuns(w io.Writer, rs []*Result, format string) error {
 		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
 	}
 	return tw.Flush()
+}
+
+func unsentText(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", unsent %d", n)
 }
