@@ -60,6 +60,7 @@ a deadline counts as a timeout.`,
 				Connections: conns,
 				NewWorkload: func(string) (bench.Workload, error) { return grpctarget.NewWorkload(cfg) },
 				Options:     map[string]any{"grpc_mode": mode},
+				SmallHeap:   true,
 			})
 		},
 	}

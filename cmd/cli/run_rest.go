@@ -40,6 +40,7 @@ POST /echo with status 200 and the request body.`,
 				Connections: conns,
 				NewWorkload: func(string) (bench.Workload, error) { return rest.NewWorkload(cfg), nil },
 				Options:     map[string]any{"http2": http2},
+				SmallHeap:   true,
 			})
 		},
 	}

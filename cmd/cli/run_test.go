@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,41 @@ func TestProgressLineOnlyOnATerminal(t *testing.T) {
 		case !tty && stderr.Len() > 0:
 			t.Errorf("not a terminal: stderr must stay empty, got %q", stderr)
 		}
+	}
+}
+
+func TestLessGCOnlyForSmallHeapsAndNeverOverTheUsersGOGC(t *testing.T) {
+	tests := []struct {
+		name  string
+		gogc  string
+		small bool
+		want  int
+	}{
+		{"REST or gRPC: raised", "", true, runGCPercent},
+		{"the user's GOGC wins", "100", true, 100},
+		{"brokered transports keep the default", "", false, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := debug.SetGCPercent(100)
+			defer debug.SetGCPercent(old)
+			f, _, _ := testFactory()
+			f.Getenv = func(k string) string {
+				if k == "GOGC" {
+					return tt.gogc
+				}
+				return ""
+			}
+			restore := lessGC(f, runSpec{SmallHeap: tt.small})
+			got := debug.SetGCPercent(100) // reads the value in force
+			debug.SetGCPercent(got)
+			restore()
+			if got != tt.want {
+				t.Errorf("GOGC during the run = %d, want %d", got, tt.want)
+			}
+			if after := debug.SetGCPercent(100); after != 100 {
+				t.Errorf("GOGC after the run = %d, want it restored to 100", after)
+			}
+		})
 	}
 }
