@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Exit codes.
@@ -40,6 +41,15 @@ func (e *ExitError) Error() string {
 	return e.Err.Error()
 }
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// asUsageError marks cobra's own command-line errors (an unknown command or
+// flag), which it returns as plain errors, as usage errors.
+func asUsageError(err error) error {
+	if err != nil && (strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag")) {
+		return &FlagError{err: err}
+	}
+	return err
+}
 
 // exitCode maps an error to the process exit code.
 func exitCode(err error) int {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -17,9 +16,7 @@ func Main(ctx context.Context, f *Factory) int {
 	if err == nil {
 		return ExitOK
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
-		err = &FlagError{err: err}
-	}
+	err = asUsageError(err)
 	var ee *ExitError
 	if !(errors.As(err, &ee) && ee.Silent) {
 		fmt.Fprintf(f.IO.ErrOut, "commsbench: %v\n", err)

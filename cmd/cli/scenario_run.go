@@ -250,10 +250,7 @@ func runInProcess(ctx context.Context, f *Factory, args []string, obs *runObserv
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{err: err} })
 	err := cmd.ExecuteContext(withRunObserver(ctx, obs))
-	if err != nil && (strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag")) {
-		err = &FlagError{err: err}
-	}
-	return err
+	return asUsageError(err)
 }
 
 // recordScenario marks a result as a run of sc: its name, and the payload
