@@ -64,8 +64,10 @@ func TestOpenLoopShowsStallsThatServiceTimeHides(t *testing.T) {
 	if svc.Max < int64(50*time.Millisecond) {
 		t.Errorf("service-time max = %v: the one operation caught in each stall must still be there", time.Duration(svc.Max))
 	}
-	// And no operation was dropped to make the numbers look better.
-	if res.Counts.Sent != 3000 {
-		t.Errorf("sent %d operations, want all 3000 offered", res.Counts.Sent)
+	// And no operation was dropped to make the numbers look better: each
+	// was sent, or (when a stall holds the one connection at the planned
+	// end) counted as unsent.
+	if got := res.Counts.Sent + res.Counts.Unsent; got != 3000 || res.Counts.Unsent > 100 {
+		t.Errorf("sent %d + unsent %d, want all 3000 offered, at most a stall's worth unsent", res.Counts.Sent, res.Counts.Unsent)
 	}
 }

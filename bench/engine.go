@@ -280,11 +280,11 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 	sl := newPreciseSleeper()
 	defer sl.release()
 	// The run ends at its planned end even when the target fell behind:
-	// what was due before the end and not sent by then is counted as
-	// unsent, never sent late for minutes after the end.
+	// what was due before the end and not sent within endGrace of it is
+	// counted as unsent, never sent late for minutes after the end.
 	var pastEnd <-chan time.Time
 	if !r.end.IsZero() {
-		t := time.NewTimer(time.Until(r.end))
+		t := time.NewTimer(time.Until(r.end) + endGrace)
 		defer t.Stop()
 		pastEnd = t.C
 	}
@@ -310,7 +310,7 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 			}
 			sl.sleep(min(d, 20*time.Millisecond))
 		}
-		if !r.end.IsZero() && !time.Now().Before(r.end) {
+		if !r.end.IsZero() && !time.Now().Before(r.end.Add(endGrace)) {
 			r.unsent.Store(r.dueUnsent(pacer, i, measured))
 			return nil
 		}
@@ -341,6 +341,12 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 		}
 	}
 }
+
+// endGrace is how late after the planned end the pacer may still send an
+// operation that was due before it: enough for a wake-up that overshot
+// (tens of microseconds), so that a target that kept up never shows an
+// unsent operation, and short enough that an overloaded run ends on time.
+const endGrace = 50 * time.Millisecond
 
 // dueUnsent counts the measured operations from the i-th on that were due
 // before the planned end, given that measured operations were sent.
