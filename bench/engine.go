@@ -60,6 +60,22 @@ type Workload interface {
 	Close() error
 }
 
+// OperationNamer is a workload whose operation is not a request answered
+// by a response, such as a publish that a broker confirms: the engine
+// records its latency under that name (results.Publish) instead of
+// results.Response, and says so in its notes.
+type OperationNamer interface {
+	OperationLatency() string
+}
+
+// operationLatency is the name w's operation latency is recorded under.
+func operationLatency(w Workload) string {
+	if n, ok := w.(OperationNamer); ok && n.OperationLatency() != "" {
+		return n.OperationLatency()
+	}
+	return results.Response
+}
+
 // Progress is a snapshot of a running measurement, for a progress display.
 type Progress struct {
 	// Elapsed is the time since measuring started; negative during warm-up.
@@ -79,8 +95,6 @@ type Progress struct {
 type Options struct {
 	// Rate is the offered load in operations per second; 0 means closed loop.
 	Rate float64
-	// Pacer overrides the constant-rate schedule of an open-loop run.
-	Pacer Pacer
 	// Concurrency is the number of workers in closed loop, or the most
 	// operations in flight in open loop.
 	Concurrency int
@@ -110,8 +124,14 @@ func (o Options) Validate() error {
 	switch {
 	case o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
 		return fmt.Errorf("rate must be a positive number of operations per second, or 0 for closed loop (got %v)", o.Rate)
+	case o.Rate > MaxRate:
+		return fmt.Errorf("rate must be at most %d operations per second (got %v)", MaxRate, o.Rate)
 	case o.Concurrency < 1:
 		return fmt.Errorf("concurrency must be at least 1 (got %d)", o.Concurrency)
+	case o.Concurrency > MaxConcurrency:
+		return fmt.Errorf("concurrency must be at most %d (got %d)", MaxConcurrency, o.Concurrency)
+	case o.PayloadBytes > MaxPayloadBytes:
+		return fmt.Errorf("payload must be at most %d bytes (got %d)", MaxPayloadBytes, o.PayloadBytes)
 	case o.Duration < 0:
 		return fmt.Errorf("duration must be positive (got %v)", o.Duration)
 	case o.Requests < 0:
@@ -248,10 +268,7 @@ func (r *run) setSchedule() {
 }
 
 func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}) error {
-	pacer := r.o.Pacer
-	if pacer == nil {
-		pacer = ConstantPacer{PerSecond: r.o.Rate}
-	}
+	pacer := ConstantPacer{PerSecond: r.o.Rate}
 	work := make(chan Op)
 	spawned := 0
 	spawn := func() error {
@@ -350,21 +367,8 @@ const endGrace = 50 * time.Millisecond
 
 // dueUnsent counts the measured operations from the i-th on that were due
 // before the planned end, given that measured operations were sent.
-func (r *run) dueUnsent(p Pacer, i, measured int64) int64 {
-	var n int64
-	if cp, ok := p.(ConstantPacer); ok {
-		n = cp.Index(r.end.Sub(r.start)) - max(i, cp.Index(r.measureStart.Sub(r.start)))
-	} else {
-		for j := i; ; j++ {
-			due := r.start.Add(p.Due(j))
-			if !due.Before(r.end) {
-				break
-			}
-			if !due.Before(r.measureStart) {
-				n++
-			}
-		}
-	}
+func (r *run) dueUnsent(p ConstantPacer, i, measured int64) int64 {
+	n := p.Index(r.end.Sub(r.start)) - max(i, p.Index(r.measureStart.Sub(r.start)))
 	if r.o.Requests > 0 {
 		n = min(n, r.o.Requests-measured)
 	}

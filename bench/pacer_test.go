@@ -32,26 +32,6 @@ func TestConstantPacerDue(t *testing.T) {
 	}
 }
 
-func TestWaitCatchesUpAfterAStall(t *testing.T) {
-	p := bench.ConstantPacer{PerSecond: 1000} // one every millisecond
-	// The sender stalled: it is 50 ms into the run and has sent nothing
-	// since operation 0. Operations 1..50 are late and go at once, one after
-	// the other; operation 51 is due in the future again, on the original
-	// schedule (not 1 ms after the stall ended).
-	now := 50*time.Millisecond + 300*time.Microsecond
-	for i := int64(1); i <= 50; i++ {
-		if w := bench.Wait(p, i, now); w != 0 {
-			t.Fatalf("operation %d is late at %v but Wait = %v, want 0 (catch up)", i, now, w)
-		}
-	}
-	if w := bench.Wait(p, 51, now); w != 700*time.Microsecond {
-		t.Errorf("operation 51: Wait = %v, want 700µs (the schedule does not move after a stall)", w)
-	}
-	if w := bench.Wait(p, 100, now); w != 49700*time.Microsecond {
-		t.Errorf("operation 100: Wait = %v, want 49.7ms", w)
-	}
-}
-
 func TestConstantPacerIndex(t *testing.T) {
 	p := bench.ConstantPacer{PerSecond: 1000}
 	tests := []struct {

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -282,14 +283,15 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 		res.Throughput.OpsPerS = float64(c.ok) / s
 		res.Throughput.BytesPerS = float64(c.ok) * float64(o.PayloadBytes) / s
 	}
-	res.Latency[results.Response] = results.MustLatency(c.response)
+	op := operationLatency(c.r.w)
+	res.Latency[op] = results.MustLatency(c.response)
 	res.Latency[results.Service] = results.MustLatency(c.service)
 	if n := c.r.unsent.Load(); n > 0 {
 		res.Counts.Unsent = n
 		res.Notes = append(res.Notes, fmt.Sprintf("%d operations due before the planned end were never sent: the target (or this machine) did not keep up with the asked rate, and the run ended on time rather than send them late", n))
 	}
 	if c.inFlightBound.Load() {
-		res.Notes = append(res.Notes, "the in-flight bound (--concurrency) was reached: some sends waited for a free worker, and their wait is in the response latency")
+		res.Notes = append(res.Notes, fmt.Sprintf("the in-flight bound (--concurrency) was reached: some sends waited for a free worker, and their wait is in the %s latency", strings.ReplaceAll(op, "_", "-")))
 	}
 	return res
 }

@@ -33,10 +33,6 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		return err
 	}
 
-	if l, ok := r.Latency[results.Response]; ok {
-		r.Latency[results.Publish] = l
-		delete(r.Latency, results.Response)
-	}
 	d := &results.Delivery{}
 	var ackedSets []*seqSet
 	for _, p := range w.producers {

@@ -70,6 +70,10 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	return &Workload{cfg: cfg, runTag: RunTag(cfg.RunID), topic: cfg.TopicName(), payload: payload}, nil
 }
 
+// OperationLatency names what the engine times: an operation ends at the
+// broker's acknowledgement of the publish.
+func (w *Workload) OperationLatency() string { return results.Publish }
+
 // Topic is the run's topic.
 func (w *Workload) Topic() string { return w.topic }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +66,16 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	}
 	w.firstMeasuredNS.Store(math.MaxInt64)
 	return w, nil
+}
+
+// OperationLatency names what the engine times: in one-way mode an
+// operation ends at the broker's confirm (a publish), in rpc mode at the
+// consumer's reply (a response).
+func (w *Workload) OperationLatency() string {
+	if w.cfg.Mode == ModeOneway {
+		return results.Publish
+	}
+	return results.Response
 }
 
 // Queue is the name of the run's queue.
@@ -231,17 +240,9 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	d := acct.Measured
 	r.Counts.Delivery = &d
 
-	// Latencies. In one-way mode the engine timed each publish: that is the
-	// publish latency.
-	if cfg.Mode == ModeOneway {
-		if l, ok := r.Latency[results.Response]; ok {
-			r.Latency[results.Publish] = l
-			delete(r.Latency, results.Response)
-		}
-		for i, n := range r.Notes {
-			r.Notes[i] = strings.Replace(n, "in the response latency", "in the publish and end-to-end latency", 1)
-		}
-	} else if cfg.Confirm {
+	// Latencies. In one-way mode the engine timed each publish under its
+	// name (OperationLatency); in rpc mode the producers timed the confirms.
+	if cfg.Mode != ModeOneway && cfg.Confirm {
 		h := results.NewHistogram()
 		for _, p := range w.producers {
 			p.pubMu.Lock()

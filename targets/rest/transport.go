@@ -1,0 +1,111 @@
+package rest
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/transport"
+)
+
+// maxAutoConnections caps the default connection pool: one connection per
+// worker up to this many.
+const maxAutoConnections = 100
+
+// Transport describes the REST transport to the commands.
+func Transport() transport.Transport {
+	return transport.Transport{
+		Name: "rest",
+		Run: transport.Help{
+			Short: "Drive POST /echo requests at a REST (HTTP) echo target",
+			Long: `Drive POST /echo requests at a REST echo target over HTTP/1.1 keep-alive
+connections (or HTTP/2 without TLS with --http2). Each request carries
+--payload-size random bytes; the response must echo them byte for byte.
+
+A target of your own can stand in for the embedded one: it must answer
+POST /echo with status 200 and the request body.`,
+			Example: `  commsbench run rest --rate 2000 --duration 20s
+  commsbench run rest --rate 0 --concurrency 64 --connections 64
+  commsbench run rest --target 127.0.0.1:8080 --http2`,
+		},
+		NewConfig: func() transport.Config { return &runConfig{} },
+		Serve: &transport.Serve{
+			Help: transport.Help{
+				Short: "Serve the REST echo target (POST /echo, GET /healthz)",
+			},
+			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
+		},
+		SmallHeap: true,
+		Describe: func(r *results.Result) transport.Mechanism {
+			name := "REST"
+			if r != nil && r.Options["http2"] == true {
+				name = "REST (h2c)"
+			}
+			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
+		},
+	}
+}
+
+// runConfig is a REST run's settings as a user gives them.
+type runConfig struct {
+	HTTP2 bool
+	cfg   Config
+}
+
+func (c *runConfig) Options() []transport.Option {
+	return []transport.Option{
+		{Name: "http2", Usage: "speak HTTP/2 without TLS (h2c) instead of HTTP/1.1", Value: transport.Bool(&c.HTTP2)},
+	}
+}
+
+func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
+	if run.Target != "" {
+		if _, err := BaseURL(run.Target); err != nil {
+			return transport.Usagef("--target: %v", err)
+		}
+	}
+	if run.Connections == 0 {
+		run.Connections = min(run.Concurrency, maxAutoConnections)
+	}
+	return nil
+}
+
+func (c *runConfig) Record() map[string]any { return map[string]any{"http2": c.HTTP2} }
+
+func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
+	return NewWorkload(Config{
+		Target:       run.Target,
+		HTTP2:        c.HTTP2,
+		Connections:  run.Connections,
+		PayloadBytes: run.PayloadBytes,
+		Payload:      run.Payload,
+	}), nil
+}
+
+// serveConfig is "serve rest".
+type serveConfig struct {
+	Addr string
+	H2C  bool
+}
+
+func (c *serveConfig) Options() []transport.Option {
+	return []transport.Option{
+		{Name: "addr", Usage: "address to listen on (port 0 picks a free one)", Value: transport.String(&c.Addr)},
+		{Name: "http2", Usage: "also speak HTTP/2 without TLS (h2c)", Value: transport.Bool(&c.H2C)},
+	}
+}
+
+func (c *serveConfig) Serve(ctx context.Context, _ transport.Env, out io.Writer) error {
+	srv, err := Listen(c.Addr, c.H2C)
+	if err != nil {
+		return err
+	}
+	proto := "HTTP/1.1"
+	if c.H2C {
+		proto += " and h2c"
+	}
+	fmt.Fprintf(out, "rest echo target listening on %s (%s; POST /echo, GET /healthz); Ctrl-C stops it\n", srv.URL(), proto)
+	return transport.ServeUntilDone(ctx, srv.Serve, srv.Shutdown)
+}
