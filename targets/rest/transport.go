@@ -72,7 +72,7 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 	return nil
 }
 
-func (c *runConfig) Record() map[string]any { return map[string]any{"http2": c.HTTP2} }
+func (c *runConfig) Record(transport.Run) map[string]any { return map[string]any{"http2": c.HTTP2} }
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 	return NewWorkload(Config{

@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"net"
 	"time"
 )
 
@@ -22,4 +24,23 @@ func ServeUntilDone(ctx context.Context, serve func() error, shutdown func(conte
 	}
 	<-errc
 	return nil
+}
+
+// DialCheckTimeout bounds Dial.
+const DialCheckTimeout = 2 * time.Second
+
+// Dial says whether something accepts TCP connections at addr, within
+// DialCheckTimeout: a broker probe's first step. The error is the
+// system's word (connection refused, no route to host).
+func Dial(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: DialCheckTimeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			return op.Err
+		}
+		return err
+	}
+	return c.Close()
 }

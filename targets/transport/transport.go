@@ -99,8 +99,9 @@ type Config interface {
 	// environment, and fills what depends on them. Its errors are the
 	// user's to fix: they name the option and what to give instead.
 	Resolve(env Env, run *Run) error
-	// Record returns the settings as stored in the result's options.
-	Record() map[string]any
+	// Record returns the settings of the run as stored in the result's
+	// options (with names the run made, such as its queue's).
+	Record(run Run) map[string]any
 	// Workload makes a fresh workload for one run.
 	Workload(run Run) (bench.Workload, error)
 }
@@ -136,6 +137,9 @@ type Run struct {
 	// or the most operations in flight.
 	Rate        float64
 	Concurrency int
+	// ConcurrencyGiven says the user set Concurrency; otherwise Resolve may
+	// choose it (a queue's producers × in-flight messages, say).
+	ConcurrencyGiven bool
 	// Connections is --connections, 0 for the transport's default; Resolve
 	// sets it to the number the run uses, for the record.
 	Connections int

@@ -1,0 +1,126 @@
+package grpctarget
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/transport"
+)
+
+// Transport describes the gRPC transport to the commands.
+func Transport() transport.Transport {
+	return transport.Transport{
+		Name: "grpc",
+		Run: transport.Help{
+			Short: "Drive Echo calls at a gRPC echo target, unary or streamed",
+			Long: `Drive calls at a gRPC echo target (service commsbench.echo.v1.Echo, without
+TLS). Each operation carries --payload-size random bytes, stamped with its
+sequence number; the answer must echo them byte for byte.
+
+--grpc-mode unary    one Echo call per operation (the default).
+--grpc-mode stream   one bidirectional EchoStream per connection, shared by
+                     the workers on that connection; each operation is one
+                     message, and its echo is the next answer in order.
+
+--connections N opens N client connections (each its own HTTP/2
+connection) and spreads the workers over them; the default is one, as a
+single gRPC client connection multiplexes all calls.
+
+A target of your own can stand in for the embedded one: implement the
+service in targets/grpc/echopb/echo.proto and pass --target host:port.
+Errors are counted by gRPC status (grpc_unavailable, grpc_internal, ...);
+a deadline counts as a timeout.`,
+			Example: `  commsbench run grpc --rate 5000 --duration 30s
+  commsbench run grpc --rate 0 --concurrency 64 --grpc-mode stream
+  commsbench run grpc --rate 0 --concurrency 64 --connections 4
+  commsbench serve grpc --addr 127.0.0.1:9090 &
+  commsbench run grpc --target 127.0.0.1:9090 --out grpc.json`,
+		},
+		NewConfig: func() transport.Config { return &runConfig{Mode: ModeUnary} },
+		Serve: &transport.Serve{
+			Help: transport.Help{
+				Short: "Serve the gRPC echo target (commsbench.echo.v1.Echo, health, reflection)",
+				Long: `Serve the gRPC echo target without TLS: service commsbench.echo.v1.Echo
+(unary Echo and bidirectional EchoStream, see targets/grpc/echopb/echo.proto),
+the standard health service (grpc.health.v1.Health) and server reflection,
+so that grpcurl and similar tools can talk to it too.`,
+				Example: `  commsbench serve grpc --addr 127.0.0.1:9090
+  commsbench run grpc --target 127.0.0.1:9090 --grpc-mode stream`,
+			},
+			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:9090"} },
+		},
+		SmallHeap: true,
+		Describe: func(r *results.Result) transport.Mechanism {
+			name := "gRPC"
+			if r != nil {
+				if m, ok := r.Options["grpc_mode"].(string); ok && m != "" {
+					name += " " + m
+				}
+			}
+			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
+		},
+	}
+}
+
+// runConfig is a gRPC run's settings as a user gives them.
+type runConfig struct {
+	Mode string
+}
+
+func (c *runConfig) Options() []transport.Option {
+	return []transport.Option{
+		{Name: "grpc-mode", Usage: "unary: one Echo call per operation; stream: one bidirectional stream per connection, one message per operation", Value: transport.String(&c.Mode)},
+	}
+}
+
+func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
+	switch c.Mode {
+	case ModeUnary, ModeStream:
+	default:
+		return transport.Usagef("--grpc-mode %q: choose unary or stream", c.Mode)
+	}
+	if run.Target != "" {
+		if _, err := TargetAddress(run.Target); err != nil {
+			return transport.Usagef("--target: %v", err)
+		}
+	}
+	if run.Connections == 0 {
+		run.Connections = 1
+	}
+	return nil
+}
+
+func (c *runConfig) Record(transport.Run) map[string]any { return map[string]any{"grpc_mode": c.Mode} }
+
+func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
+	return NewWorkload(Config{
+		Target:       run.Target,
+		Connections:  run.Connections,
+		Mode:         c.Mode,
+		PayloadBytes: run.PayloadBytes,
+		Payload:      run.Payload,
+	})
+}
+
+// serveConfig is "serve grpc".
+type serveConfig struct {
+	Addr string
+}
+
+func (c *serveConfig) Options() []transport.Option {
+	return []transport.Option{
+		{Name: "addr", Usage: "address to listen on (port 0 picks a free one)", Value: transport.String(&c.Addr)},
+	}
+}
+
+func (c *serveConfig) Serve(ctx context.Context, _ transport.Env, out io.Writer) error {
+	srv, err := Listen(c.Addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "grpc echo target listening on %s (%s: Echo, EchoStream; health, reflection); Ctrl-C stops it\n", srv.Addr(), ServiceName)
+	return transport.ServeUntilDone(ctx, srv.Serve, srv.Shutdown)
+}
