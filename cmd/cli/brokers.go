@@ -11,8 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/targets/containers"
+	"github.com/commsbench/commsbench/targets/event"
+	"github.com/commsbench/commsbench/targets/queue"
 )
 
 // This file holds "brokers up|down" and the --containers and --image flags
@@ -50,89 +51,6 @@ func checkDockerEngine(ctx context.Context, f *Factory, what, hint string, cfg c
 		return nil, &ExitError{Code: code, Err: err}
 	}
 	return eng, nil
-}
-
-// containerFlags are --containers and --image of a run command.
-type containerFlags struct {
-	On    bool
-	Image string
-
-	// broker is the started broker, set by start.
-	broker *containers.Broker
-}
-
-func (c *containerFlags) addFlags(cmd *cobra.Command, kind containers.Kind) {
-	fl := cmd.Flags()
-	fl.BoolVar(&c.On, "containers", false, fmt.Sprintf("start a real %s in a Docker container (testcontainers) for the run and remove it afterwards; needs a Docker engine", kind.Title()))
-	fl.StringVar(&c.Image, "image", "", fmt.Sprintf("image of the --containers broker (default %s)", kind.DefaultImage()))
-}
-
-// validate checks the flags against the broker flag addrFlag ("amqp-url",
-// "brokers"); errors are usage errors.
-func (c *containerFlags) validate(cmd *cobra.Command, kind containers.Kind, addrFlag string) error {
-	changed := cmd.Flags().Changed
-	switch {
-	case c.On && changed(addrFlag):
-		return flagErrorf("--containers starts a broker of its own: leave out --%s, or leave out --containers to use the broker --%s names", addrFlag, addrFlag)
-	case changed("image") && !c.On:
-		return flagErrorf("--image names the image of the broker --containers starts: add --containers")
-	case c.On && changed("image"):
-		if err := containers.CheckImage(kind, c.Image); err != nil {
-			return flagErrorf("--image: %v", err)
-		}
-	}
-	return nil
-}
-
-// start starts the broker when --containers is on, after the Docker check,
-// and returns it with the function that removes it (call it when the
-// command ends, also after an error or Ctrl-C). Without --containers it
-// returns a nil broker and a no-op.
-func (c *containerFlags) start(ctx context.Context, f *Factory, o *RunOptions, kind containers.Kind) (*containers.Broker, func(), error) {
-	if !c.On {
-		return nil, func() {}, nil
-	}
-	eng, err := checkDockerEngine(ctx, f, "--containers", dockerHint(kind, "--containers"), containers.EngineConfig{})
-	if err != nil {
-		return nil, nil, err
-	}
-	containers.SetLibraryLog(io.Discard)
-	say := func(s string) {
-		if !o.Quiet {
-			fmt.Fprintln(f.IO.ErrOut, s)
-		}
-	}
-	b, err := containers.Start(ctx, eng, containers.Spec{
-		Kind:     kind,
-		Image:    c.Image,
-		Labels:   map[string]string{containers.LabelRun: newRunID(f.Now())},
-		Progress: say,
-	})
-	if err != nil {
-		code := ExitFailure
-		if ctx.Err() != nil {
-			code = ExitInterrupted
-		}
-		return nil, nil, &ExitError{Code: code, Err: err}
-	}
-	c.broker = b
-	remove := func() {
-		if err := b.Remove(context.Background()); err != nil {
-			fmt.Fprintf(f.IO.ErrOut, "commsbench: %v\n", err)
-			return
-		}
-		say(kind.Title() + " container removed")
-	}
-	return b, remove, nil
-}
-
-// wrap describes a run's target as the --containers broker; it takes a
-// transport's NewWorkload results as they are.
-func (c *containerFlags) wrap(w bench.Workload, err error) (bench.Workload, error) {
-	if err != nil || c.broker == nil {
-		return w, err
-	}
-	return containers.Wrap(w, c.broker), nil
 }
 
 // brokersOptions are the flags of "brokers up" and "brokers down".
@@ -313,7 +231,7 @@ func brokersUp(ctx context.Context, f *Factory, o *brokersOptions, kinds []conta
 
 // printBrokers prints the URLs to use, or the shell lines exporting them.
 func printBrokers(w io.Writer, st containers.State, kinds []containers.Kind, env bool) error {
-	vars := map[containers.Kind]string{containers.Queue: envAMQPURL, containers.Event: envKafkaBrokers}
+	vars := map[containers.Kind]string{containers.Queue: queue.EnvURL, containers.Event: event.EnvBrokers}
 	flags := map[containers.Kind]string{containers.Queue: "--amqp-url", containers.Event: "--brokers"}
 	var exports []string
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

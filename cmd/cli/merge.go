@@ -76,7 +76,7 @@ func runMerge(f *Factory, o *mergeOptions, args []string) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("merge: %w", err)}
 	}
 	merged.Command = results.RedactSecrets(strings.Join(f.Args, " "))
-	if err := writeRunOutputs(f, &RunOptions{Out: o.Out, Format: o.Format, Quiet: o.Quiet}, merged); err != nil {
+	if err := writeRunOutputs(f, runOutput{Out: o.Out, Format: o.Format, Quiet: o.Quiet}, merged); err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	return nil

@@ -6,29 +6,28 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/registry"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Defaults of the shared run flags.
 const (
-	defaultRate            = 1000
-	defaultClosedWorkers   = 10
-	defaultOpenInFlight    = 1000
-	defaultDuration        = 10 * time.Second
-	defaultWarmup          = time.Second
-	defaultTimeout         = 5 * time.Second
-	defaultPayload         = 256
-	maxPayload             = 16 << 20
-	transportListForErrors = "rest, grpc, queue or event"
+	defaultRate          = 1000
+	defaultClosedWorkers = 10
+	defaultOpenInFlight  = 1000
+	defaultDuration      = 10 * time.Second
+	defaultWarmup        = time.Second
+	defaultTimeout       = 5 * time.Second
+	defaultPayload       = 256
 )
 
 // RunOptions are the flags every transport's run shares.
@@ -67,9 +66,8 @@ func newRunOptions() *RunOptions {
 	}
 }
 
-// addFlags registers the shared flags on a transport's run command.
-func (o *RunOptions) addFlags(cmd *cobra.Command) {
-	fl := cmd.Flags()
+// addFlags registers the shared flags of a transport's run.
+func (o *RunOptions) addFlags(fl *pflag.FlagSet) {
 	fl.Float64Var(&o.Rate, "rate", o.Rate, "operations per second, open loop (constant arrival rate); 0 runs closed loop")
 	fl.IntVar(&o.Concurrency, "concurrency", 0, fmt.Sprintf("closed loop: workers, each sending when its previous operation answered (default %d);\nopen loop: most operations in flight at once (default %d)", defaultClosedWorkers, defaultOpenInFlight))
 	fl.DurationVar(&o.Duration, "duration", o.Duration, "measured period, after the warm-up")
@@ -88,86 +86,6 @@ func (o *RunOptions) addFlags(cmd *cobra.Command) {
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
 }
 
-// validate checks the shared flags and fills the defaults that depend on
-// others. Errors are usage errors.
-func (o *RunOptions) validate(cmd *cobra.Command) error {
-	changed := cmd.Flags().Changed
-	switch {
-	case o.Rate < 0:
-		return flagErrorf("--rate %v: must be a positive number of operations per second, or 0 for closed loop", o.Rate)
-	case o.Rate > 10_000_000:
-		return flagErrorf("--rate %v: above 10M operations per second no transport here keeps up; use --rate 0 (closed loop) to find the ceiling", o.Rate)
-	case o.Concurrency < 0 || (changed("concurrency") && o.Concurrency == 0):
-		return flagErrorf("--concurrency %d: must be at least 1", o.Concurrency)
-	case o.Concurrency > 100_000:
-		return flagErrorf("--concurrency %d: more than 100000 workers is not a load test of a service but of the scheduler", o.Concurrency)
-	case changed("duration") && o.Duration <= 0:
-		return flagErrorf("--duration %v: must be positive, such as 10s or 1m", o.Duration)
-	case o.Requests < 0 || (changed("requests") && o.Requests == 0):
-		return flagErrorf("--requests %d: must be a positive number of operations", o.Requests)
-	case o.Warmup < 0:
-		return flagErrorf("--warmup %v: must not be negative (0 for no warm-up)", o.Warmup)
-	case o.Timeout <= 0:
-		return flagErrorf("--timeout %v: must be positive, such as 5s", o.Timeout)
-	case o.Payload > maxPayload:
-		return flagErrorf("--payload-size %d: at most 16MiB (16777216 bytes)", o.Payload)
-	case o.Count < 1:
-		return flagErrorf("--count %d: must be at least 1", o.Count)
-	case o.Count > 1 && (o.Out == "-" || strings.HasSuffix(o.Out, ".json")):
-		return flagErrorf("--count %d --out %s: with several runs --out names a directory (such as results/), which receives one file per run", o.Count, o.Out)
-	case o.Connections < 0 || (changed("connections") && o.Connections == 0):
-		return flagErrorf("--connections %d: must be at least 1", o.Connections)
-	}
-	if err := o.loadPayload(cmd); err != nil {
-		return err
-	}
-	switch o.Format {
-	case results.FormatText, results.FormatJSON, results.FormatMarkdown:
-	default:
-		return flagErrorf("--format %q: choose text, json or markdown", o.Format)
-	}
-	if o.Requests > 0 && !changed("duration") {
-		o.Duration = 0
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = defaultClosedWorkers
-		if o.Rate > 0 {
-			o.Concurrency = defaultOpenInFlight
-		}
-	}
-	return nil
-}
-
-// engineOptions turns the flags into the engine's options.
-func (o *RunOptions) engineOptions(connections int, progress func(bench.Progress)) bench.Options {
-	return bench.Options{
-		Rate:         o.Rate,
-		Concurrency:  o.Concurrency,
-		Duration:     o.Duration,
-		Requests:     o.Requests,
-		Warmup:       o.Warmup,
-		Timeout:      o.Timeout,
-		PayloadBytes: int(o.Payload),
-		Connections:  connections,
-		Progress:     progress,
-	}
-}
-
-// runSpec is what a transport's run command hands to executeRun.
-type runSpec struct {
-	Transport string
-	// Connections is the resolved connection count, for the record.
-	Connections int
-	// NewWorkload makes a fresh workload for one run.
-	NewWorkload func(runID string) (bench.Workload, error)
-	// Options are the transport's own settings, stored in the result.
-	Options map[string]any
-	// SmallHeap says the process holds little memory during the run (no
-	// embedded broker keeping messages), so the garbage collector may run
-	// less often: see lessGC.
-	SmallHeap bool
-}
-
 // runGCPercent is the GOGC of REST and gRPC runs. Their heap is a few
 // megabytes (histograms, buffers, the echo target), and garbage
 // collection took 13% of an embedded gRPC run's CPU at the default 100;
@@ -177,10 +95,11 @@ type runSpec struct {
 // hundreds of megabytes, which a higher GOGC would multiply.
 const runGCPercent = 400
 
-// lessGC raises GOGC for a run unless the user set GOGC; the returned
-// function restores it.
-func lessGC(f *Factory, spec runSpec) func() {
-	if !spec.SmallHeap || f.Getenv("GOGC") != "" {
+// lessGC raises GOGC for a run that holds little memory (no embedded
+// broker keeping messages) unless the user set GOGC; the returned function
+// restores it.
+func lessGC(f *Factory, smallHeap bool) func() {
+	if !smallHeap || f.Getenv("GOGC") != "" {
 		return func() {}
 	}
 	old := debug.SetGCPercent(runGCPercent)
@@ -195,70 +114,121 @@ func newRunID(now time.Time) string {
 	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// executeRun runs one measurement, writes and prints its result, and turns
-// how it ended into an error carrying the exit code.
-func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) error {
-	if o.Count > 1 || isDirOut(o.Out) {
-		return executeRepeated(ctx, f, o, spec)
+// executeRun runs what req asks — one measurement, or --count of them —
+// writes and prints each result, and turns how it ended into an error
+// carrying the exit code. progress, when set, receives the engine's
+// progress instead of the run's own progress line. It returns the last
+// result.
+func executeRun(ctx context.Context, f *Factory, req *runRequest, progress func(bench.Progress)) (*results.Result, error) {
+	if req.Containers.On {
+		broker, remove, err := req.Containers.start(ctx, f, req.Transport, req.Output.Quiet)
+		if err != nil {
+			return nil, err
+		}
+		defer remove()
+		req.Config.(transport.Containerized).UseBroker(broker.ClientAddress())
 	}
-	runID := newRunID(f.Now())
-	w, err := spec.NewWorkload(runID)
+	if req.Output.Count > 1 || isDirOut(req.Output.Out) {
+		return executeRepeated(ctx, f, req, progress)
+	}
+	return executeOne(ctx, f, req, progress)
+}
+
+// executeOne runs one measurement.
+func executeOne(parent context.Context, f *Factory, req *runRequest, progress func(bench.Progress)) (*results.Result, error) {
+	// A transport may end the load at once (a broker connection broke)
+	// instead of failing every operation until the planned end.
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	run := req.Run
+	run.ID = newRunID(f.Now())
+	run.Abort = func(error) { cancel() }
+	w, err := req.Config.Workload(run)
 	if err != nil {
-		return &ExitError{Code: ExitFailure, Err: err}
+		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
-	defer lessGC(f, spec)()
-	stopProfile, err := startCPUProfile(o.CPUProfile)
+	finisher, _ := w.(transport.Finisher)
+	w = req.Containers.wrap(w)
+	defer lessGC(f, req.Transport.SmallHeap)()
+	stopProfile, err := startCPUProfile(req.Output.CPUProfile)
 	if err != nil {
-		return &ExitError{Code: ExitFailure, Err: err}
+		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
-	progress := newProgressLine(f, o.Quiet, spec.Transport)
-	res, err := bench.Run(ctx, w, o.engineOptions(spec.Connections, observedProgress(ctx, progress.callback())))
-	progress.done()
+	line := newProgressLine(f, req.Output.Quiet, req.Transport.Name)
+	opts := req.Engine
+	opts.Progress = progress
+	if opts.Progress == nil {
+		opts.Progress = line.callback()
+	}
+	res, err := bench.Run(ctx, w, opts)
+	line.done()
 	stopProfile()
 	if res == nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && parent.Err() != nil {
 			// Interrupted while setting up (a broker connecting, a group
 			// joining): whatever failed then failed because of the interrupt.
-			return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted before anything was measured")}
+			return nil, &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted before anything was measured")}
 		}
-		return &ExitError{Code: ExitFailure, Err: err}
+		if rerr := runError(parent, finisher); rerr != nil {
+			err = rerr
+		}
+		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
-	res.Tool = results.Tool{Name: "commsbench", Version: f.Version, Commit: f.Commit}
-	res.RunID = runID
-	res.Transport = spec.Transport
-	res.Label = o.Label
-	res.Env = results.CurrentEnv()
-	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
-	res.Options = maps.Clone(spec.Options)
-	if res.Options == nil {
-		res.Options = map[string]any{}
+	req.record(f, res, run)
+	if werr := writeRunOutputs(f, req.Output, res); werr != nil {
+		return res, &ExitError{Code: ExitFailure, Err: werr}
 	}
-	switch {
-	case o.PayloadFile != "":
-		res.Options["payload"] = "file"
-		res.Options["payload_file"] = o.PayloadFile
-	case o.PayloadContent != nil:
-		res.Options["payload"] = "template"
-	default:
-		res.Options["payload"] = "random"
-	}
-	observeResult(ctx, res)
-	if werr := writeRunOutputs(f, o, res); werr != nil {
-		return &ExitError{Code: ExitFailure, Err: werr}
+	if rerr := runError(parent, finisher); rerr != nil && (err == nil || res.Partial) {
+		return res, &ExitError{Code: ExitFailure, Err: rerr}
 	}
 	switch {
 	case res.Partial:
-		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %.1fs of measurement; the result above is partial", res.DurationS)}
+		return res, &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %.1fs of measurement; the result above is partial", res.DurationS)}
 	case err != nil:
-		return &ExitError{Code: ExitFailure, Err: err}
+		return res, &ExitError{Code: ExitFailure, Err: err}
 	case res.Counts.Sent > 0 && res.Counts.OK == 0:
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("every operation failed (%s)", res.ErrorSummary())}
+		return res, &ExitError{Code: ExitFailure, Err: fmt.Errorf("every operation failed (%s)", res.ErrorSummary())}
 	}
-	return nil
+	return res, nil
+}
+
+// runError is what the workload has to say after the run (its broker went
+// away), unless the user interrupted it.
+func runError(parent context.Context, fin transport.Finisher) error {
+	if fin == nil || parent.Err() != nil {
+		return nil
+	}
+	return fin.RunError()
+}
+
+// record fills in what the engine does not know: who wrote the result,
+// for which transport, scenario and phase, with which settings.
+func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run) {
+	res.Tool = results.Tool{Name: "commsbench", Version: f.Version, Commit: f.Commit}
+	res.RunID = run.ID
+	res.Transport = req.Transport.Name
+	res.Label = req.Label
+	res.Scenario = req.Scenario
+	res.Phase = req.Phase
+	res.Env = results.CurrentEnv()
+	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	res.Options = req.Config.Record(run)
+	if res.Options == nil {
+		res.Options = map[string]any{}
+	}
+	res.Options["payload"] = req.Payload.Kind
+	switch req.Payload.Kind {
+	case "file":
+		res.Options["payload_file"] = req.Payload.File
+	case "template":
+		if req.Payload.Template != "" {
+			res.Options["payload_template"] = req.Payload.Template
+		}
+	}
 }
 
 // writeRunOutputs writes the result file and prints the summary.
-func writeRunOutputs(f *Factory, o *RunOptions, res *results.Result) error {
+func writeRunOutputs(f *Factory, o runOutput, res *results.Result) error {
 	summaryOut := f.IO.Out
 	switch o.Out {
 	case "":
@@ -284,10 +254,11 @@ func writeRunOutputs(f *Factory, o *RunOptions, res *results.Result) error {
 	return nil
 }
 
-// NewCmdRun is "commsbench run <transport>".
+// NewCmdRun is "commsbench run <transport>": one subcommand per
+// transport of the registry.
 func NewCmdRun(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "run <rest|grpc|queue|event> [flags]",
+		Use:   "run <" + strings.Join(registry.Names(), "|") + "> [flags]",
 		Short: "Drive load at a target and report latency, throughput and errors",
 		Long: `Drive load at one transport's echo target and report what happened.
 
@@ -313,40 +284,31 @@ partial result is still printed and written).`,
 			return runScenarioCommand(cmd, f, args)
 		},
 	}
-	cmd.AddCommand(
-		newCmdRunREST(f),
-		newCmdRunGRPC(f),
-		newCmdRunQueue(f),
-		newCmdRunEvent(f),
-	)
+	for _, t := range registry.All() {
+		cmd.AddCommand(newCmdRunTransport(f, t))
+	}
 	addScenarioFlag(cmd)
 	return cmd
 }
 
-// loadPayload reads --payload-file, or takes the template of the scenario
-// being run unless the command line sets the payload itself.
-func (o *RunOptions) loadPayload(cmd *cobra.Command) error {
-	changed := cmd.Flags().Changed
-	if o.PayloadFile == "" {
-		if tpl := observedPayload(cmd.Context()); tpl != nil && !changed("payload-size") {
-			o.PayloadContent = tpl
-			o.Payload = byteSize(len(tpl))
-		}
-		return nil
+// newCmdRunTransport is "commsbench run NAME" for one transport.
+func newCmdRunTransport(f *Factory, t transport.Transport) *cobra.Command {
+	in := newRunInputs(t)
+	cmd := &cobra.Command{
+		Use:     t.Name,
+		Short:   t.Run.Short,
+		Long:    t.Run.Long,
+		Example: t.Run.Example,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req, err := in.request(f)
+			if err != nil {
+				return err
+			}
+			_, err = executeRun(cmd.Context(), f, req, nil)
+			return err
+		},
 	}
-	if changed("payload-size") {
-		return flagErrorf("--payload-file and --payload-size: give one (the file's size is the payload size)")
-	}
-	data, err := os.ReadFile(o.PayloadFile)
-	switch {
-	case err != nil:
-		return flagErrorf("--payload-file: %v", err)
-	case len(data) == 0:
-		return flagErrorf("--payload-file %s: the file is empty", o.PayloadFile)
-	case len(data) > maxPayload:
-		return flagErrorf("--payload-file %s: %d bytes, at most 16MiB", o.PayloadFile, len(data))
-	}
-	o.PayloadContent = data
-	o.Payload = byteSize(len(data))
-	return nil
+	in.addFlags(cmd.Flags())
+	return cmd
 }

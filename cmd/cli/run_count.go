@@ -6,38 +6,46 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/results"
 )
 
-// executeRepeated runs the measurement o.Count times, each with a fresh
-// workload (spec.NewWorkload makes one per call), writing each result into
-// the directory o.Out (also used for a single run whose --out is a
-// directory). Repeated runs are the samples compare and check
-// test for significance. The first run that fails or is interrupted ends
-// the series with its error.
-func executeRepeated(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) error {
-	if o.Out != "" {
-		if err := os.MkdirAll(o.Out, 0o755); err != nil {
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--out %s: %w", o.Out, err)}
+// executeRepeated runs the measurement req.Output.Count times, each with
+// a fresh workload, writing each result into the directory req.Output.Out
+// (also used for a single run whose --out is a directory). Repeated runs
+// are the samples compare and check test for significance. The first run
+// that fails or is interrupted ends the series with its error.
+func executeRepeated(ctx context.Context, f *Factory, req *runRequest, progress func(bench.Progress)) (*results.Result, error) {
+	out := req.Output
+	if out.Out != "" {
+		if err := os.MkdirAll(out.Out, 0o755); err != nil {
+			return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf("--out %s: %w", out.Out, err)}
 		}
 	}
-	for i := 1; i <= o.Count; i++ {
-		one := *o
-		one.Count = 1
-		if o.Out != "" {
-			path, err := nextRunFile(o.Out, spec.Transport, o.Label)
+	var last *results.Result
+	for i := 1; i <= out.Count; i++ {
+		one := *req
+		one.Output.Count = 1
+		if out.Out != "" {
+			path, err := nextRunFile(out.Out, req.Transport.Name, req.Label)
 			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
+				return last, &ExitError{Code: ExitFailure, Err: err}
 			}
-			one.Out = path
+			one.Output.Out = path
 		}
-		if !o.Quiet && o.Count > 1 {
-			fmt.Fprintf(f.IO.ErrOut, "run %d of %d\n", i, o.Count)
+		if !out.Quiet && out.Count > 1 {
+			fmt.Fprintf(f.IO.ErrOut, "run %d of %d\n", i, out.Count)
 		}
-		if err := executeRun(ctx, f, &one, spec); err != nil {
-			return err
+		res, err := executeOne(ctx, f, &one, progress)
+		if res != nil {
+			last = res
+		}
+		if err != nil {
+			return last, err
 		}
 	}
-	return nil
+	return last, nil
 }
 
 // isDirOut says whether --out names a directory (an existing one, or a

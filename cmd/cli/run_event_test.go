@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/event"
 )
 
 func eventFactory(env map[string]string, args ...string) (*Factory, *strings.Builder, *strings.Builder) {
@@ -69,7 +70,7 @@ func TestRunEventUnreachableBrokers(t *testing.T) {
 		// Named by the flag.
 		{"flag", nil, []string{"--brokers", dead}},
 		// Named by the environment, the flag's default.
-		{"environment", map[string]string{envKafkaBrokers: dead}, nil},
+		{"environment", map[string]string{event.EnvBrokers: dead}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, _, errOut := eventFactory(tc.env, append([]string{"run", "event", "--duration", "1s"}, tc.args...)...)
@@ -81,7 +82,7 @@ func TestRunEventUnreachableBrokers(t *testing.T) {
 				t.Errorf("took %v; want a fast failure", d)
 			}
 			msg := errOut.String()
-			for _, want := range []string{"cannot reach the Kafka brokers at " + dead, "--brokers", envKafkaBrokers} {
+			for _, want := range []string{"cannot reach the Kafka brokers at " + dead, "--brokers", event.EnvBrokers} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("stderr %q does not say %q", msg, want)
 				}

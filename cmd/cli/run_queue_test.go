@@ -24,13 +24,13 @@ import (
 // skips (fails under CI=true) when none answers.
 func queueTestBroker(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv(envAMQPURL)
+	u := os.Getenv(queue.EnvURL)
 	if u == "" {
 		u = queue.DefaultURL
 	}
 	conn, err := amqp.DialConfig(u, amqp.Config{Dial: amqp.DefaultDial(2 * time.Second)})
 	if err != nil {
-		msg := fmt.Sprintf("no RabbitMQ answers at %s (%v): start one with 'rabbitmq-server -detached' or set %s", queue.RedactURL(u), err, envAMQPURL)
+		msg := fmt.Sprintf("no RabbitMQ answers at %s (%v): start one with 'rabbitmq-server -detached' or set %s", queue.RedactURL(u), err, queue.EnvURL)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
@@ -97,7 +97,7 @@ func TestRunQueueUnreachableBroker(t *testing.T) {
 		// The broker named on the command line.
 		{"flag", nil, []string{"--amqp-url", u}},
 		// The broker named by the environment, with no flag.
-		{"environment", map[string]string{envAMQPURL: u}, nil},
+		{"environment", map[string]string{queue.EnvURL: u}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,7 +64,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown format", []string{"run", "rest", "--format", "yaml"}, ExitUsage, `--format "yaml": choose text, json or markdown`},
 		{"extra argument", []string{"run", "rest", "extra"}, ExitUsage, `unknown command "extra"`},
 		{"unreachable target", []string{"run", "rest", "--target", dead, "--duration", "1s"}, ExitFailure, "cannot reach the target at http://" + dead + "/echo"},
-		{"target is not an address", []string{"run", "rest", "--target", "https://x:1"}, ExitFailure, "only http:// targets are supported"},
+		{"target is not an address", []string{"run", "rest", "--target", "https://x:1"}, ExitUsage, "only http:// targets are supported"},
 		{"profile in a missing directory", []string{"run", "rest", "--requests", "1", "--cpuprofile", "/nonexistent/dir/cpu.prof"}, ExitFailure, "--cpuprofile: open /nonexistent/dir/cpu.prof"},
 		{"serve without transport", []string{"serve"}, ExitUsage, "name a transport"},
 		{"serve on a bad address", []string{"serve", "rest", "--addr", "127.0.0.1:99999"}, ExitFailure, "rest: listen on 127.0.0.1:99999"},
@@ -129,30 +129,6 @@ func TestEveryOperationFailingIsARunFailure(t *testing.T) {
 	}
 }
 
-func TestParseByteSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"256", 256, true},
-		{"4KiB", 4096, true},
-		{"1MiB", 1 << 20, true},
-		{"1mb", 1_000_000, true},
-		{"2k", 2048, true},
-		{"10 B", 10, true},
-		{"-1", 0, false},
-		{"1.5MiB", 0, false},
-		{"", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := parseByteSize(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("parseByteSize(%q) = %d, %v; want %d ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestProgressLineOnlyOnATerminal(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		f, _, stderr := testFactory("run", "rest", "--rate", "200", "--duration", "1500ms", "--warmup", "0")
@@ -192,7 +168,7 @@ func TestLessGCOnlyForSmallHeapsAndNeverOverTheUsersGOGC(t *testing.T) {
 				}
 				return ""
 			}
-			restore := lessGC(f, runSpec{SmallHeap: tt.small})
+			restore := lessGC(f, tt.small)
 			got := debug.SetGCPercent(100) // reads the value in force
 			debug.SetGCPercent(got)
 			restore()

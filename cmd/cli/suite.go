@@ -6,23 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/report"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/scenarios"
 	"github.com/commsbench/commsbench/targets/containers"
-	"github.com/commsbench/commsbench/targets/event"
-	"github.com/commsbench/commsbench/targets/queue"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Defaults of a suite run, for what neither the suite file nor the
@@ -34,7 +31,6 @@ const (
 	defaultSuiteConcurrency = 16
 	defaultSuiteDuration    = 5 * time.Second
 	defaultSuiteWarmup      = time.Second
-	brokerCheckTimeout      = 2 * time.Second
 )
 
 // suiteOptions are the flags of "commsbench suite".
@@ -51,21 +47,32 @@ type suiteOptions struct {
 	Set         []string
 }
 
-// suitePhase is one phase as run: its name and the flags it adds.
+// suitePhase is one phase as run: the load it gives every scenario.
 type suitePhase struct {
 	name  string
 	title string
-	args  []string
+	// rate is the open-loop rate of the same-load phase; workers the
+	// closed-loop workers of the saturation phase.
+	rate            float64
+	workers         int
+	measure, warmup time.Duration
+}
+
+// apply replaces a scenario's own load with the phase's.
+func (p suitePhase) apply(in *runInputs) {
+	s := in.shared
+	s.Rate, s.Concurrency, s.Requests = p.rate, p.workers, 0
+	s.Duration, s.Warmup = p.measure, p.warmup
+	in.given["rate"], in.given["duration"], in.given["warmup"] = true, true, true
+	in.given["concurrency"], in.given["requests"] = p.workers > 0, false
+	s.Label = in.scenario + "/" + p.name
+	s.Quiet = true
 }
 
 // suiteEntry is one scenario of the suite, ready to run.
 type suiteEntry struct {
-	sc   *scenarios.Scenario
-	args [2][]string // per phase
-	// notBuilt is set when this binary lacks the scenario's transport.
-	notBuilt error
-	// flags are the phase-one arguments parsed, to find its broker.
-	flags *pflag.FlagSet
+	sc  *scenarios.Scenario
+	req [2]*runRequest // per phase
 }
 
 // NewCmdSuite is "commsbench suite [NAME|FILE]".
@@ -149,10 +156,10 @@ func (o *suiteOptions) phases(cmd *cobra.Command, s *scenarios.Suite) ([2]suiteP
 		workers = s.Saturation.Concurrency
 	}
 	switch {
-	case changed("rate") && (o.Rate <= 0 || o.Rate > 10_000_000):
+	case changed("rate") && (!(o.Rate > 0) || o.Rate > bench.MaxRate):
 		return [2]suitePhase{}, flagErrorf("--rate %v: the same-load phase is open loop: give 1 to 10M operations per second", o.Rate)
-	case changed("concurrency") && (o.Concurrency < 1 || o.Concurrency > 100_000):
-		return [2]suitePhase{}, flagErrorf("--concurrency %d: give 1 to 100000 workers", o.Concurrency)
+	case changed("concurrency") && (o.Concurrency < 1 || o.Concurrency > bench.MaxConcurrency):
+		return [2]suitePhase{}, flagErrorf("--concurrency %d: give 1 to %d workers", o.Concurrency, bench.MaxConcurrency)
 	case changed("duration") && o.Duration <= 0:
 		return [2]suitePhase{}, flagErrorf("--duration %v: must be positive, such as 5s", o.Duration)
 	case o.Warmup < 0:
@@ -171,19 +178,18 @@ func (o *suiteOptions) phases(cmd *cobra.Command, s *scenarios.Suite) ([2]suiteP
 		warm = [2]time.Duration{o.Warmup, o.Warmup}
 	}
 	return [2]suitePhase{
-		{name: report.SameLoad, title: "same load", args: []string{
-			"--rate=" + strconv.FormatFloat(rate, 'f', -1, 64),
-			"--duration=" + dur[0].String(), "--warmup=" + warm[0].String()}},
-		{name: report.Saturation, title: "saturation", args: []string{
-			"--rate=0", "--concurrency=" + strconv.Itoa(workers),
-			"--duration=" + dur[1].String(), "--warmup=" + warm[1].String()}},
+		{name: report.SameLoad, title: "same load", rate: rate, measure: dur[0], warmup: warm[0]},
+		{name: report.Saturation, title: "saturation", workers: workers, measure: dur[1], warmup: warm[1]},
 	}, nil
 }
 
-// setArgs checks --set NAME=VALUE and returns the flags it adds to a
-// scenario of the given transport.
-func (o *suiteOptions) setArgs(f *Factory, transports []string) (map[string][]string, error) {
-	out := map[string][]string{}
+// setting is one --set NAME=VALUE.
+type setting struct{ name, value string }
+
+// settings checks --set NAME=VALUE against the suite's transports and
+// returns the settings each transport takes.
+func (o *suiteOptions) settings(ts []transport.Transport) (map[string][]setting, error) {
+	out := map[string][]setting{}
 	for _, s := range o.Set {
 		name, value, ok := strings.Cut(s, "=")
 		name = strings.TrimLeft(strings.TrimSpace(name), "-")
@@ -196,56 +202,54 @@ func (o *suiteOptions) setArgs(f *Factory, transports []string) (map[string][]st
 			}
 			return nil, flagErrorf("--set %s: %s", name, why)
 		}
+		var names []string
 		used := false
-		for _, t := range transports {
-			cmd, err := transportRunCommand(f, t)
-			if err != nil {
-				continue
-			}
-			if fl := cmd.Flags().Lookup(name); fl != nil && !fl.Hidden {
-				out[t] = append(out[t], "--"+name+"="+value)
+		for _, t := range ts {
+			names = append(names, t.Name)
+			err := newRunInputs(t).setOption(name, value)
+			var bad *badValueError
+			switch {
+			case errors.As(err, &bad):
+				return nil, flagErrorf("--set %s: %v", name, err)
+			case err == nil:
+				out[t.Name] = append(out[t.Name], setting{name, value})
 				used = true
 			}
 		}
 		if !used {
-			return nil, flagErrorf("--set %s: no transport of this suite (%s) has a run flag of that name", name, strings.Join(transports, ", "))
+			return nil, flagErrorf("--set %s: no transport of this suite (%s) has a run flag of that name", name, strings.Join(names, ", "))
 		}
 	}
 	return out, nil
 }
 
-// prepare checks every scenario and builds its arguments, so that a
+// prepare checks every scenario and builds its run requests, so that a
 // mistake in any scenario or flag shows before the first run starts.
-func prepare(f *Factory, s *scenarios.Suite, phases [2]suitePhase, set map[string][]string) ([]*suiteEntry, error) {
+func prepare(f *Factory, s *scenarios.Suite, phases [2]suitePhase, set map[string][]setting) ([]*suiteEntry, error) {
 	var entries []*suiteEntry
 	var errs []error
 	for _, sc := range s.Scenarios {
 		e := &suiteEntry{sc: sc}
 		entries = append(entries, e)
-		if err := checkScenario(f, sc); err != nil {
-			var nb *notBuiltError
-			if errors.As(err, &nb) {
-				e.notBuilt = err
-				continue
-			}
-			errs = append(errs, fmt.Errorf("scenario %s:\n%w", sc.Name, err))
-			continue
-		}
-		base := scenarioArgs(sc)
-		for _, name := range []string{"rate", "concurrency", "duration", "requests", "warmup"} {
-			base = withoutFlag(base, name)
-		}
 		for i, ph := range phases {
-			args := append(append(append([]string{}, base...), ph.args...), set[sc.Transport]...)
-			fl, err := parseRunArgs(f, args)
+			in, err := scenarioInputs(sc, nil)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("scenario %s:\n%w", sc.Name, err))
+				break
+			}
+			ph.apply(in)
+			for _, st := range set[sc.Transport] {
+				if err := in.setOption(st.name, st.value); err != nil {
+					errs = append(errs, flagErrorf("--set %s: %v", st.name, err))
+				}
+			}
+			req, err := in.request(f)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("scenario %s (%s): %w", sc.Name, sc.Pos, err))
 				break
 			}
-			e.args[i] = args
-			if i == 0 {
-				e.flags = fl
-			}
+			req.Phase = ph.name
+			e.req[i] = req
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -257,75 +261,14 @@ func prepare(f *Factory, s *scenarios.Suite, phases [2]suitePhase, set map[strin
 // brokerSkip says why a scenario cannot run here, and what to do about it,
 // when the broker it needs does not answer. It only dials: the run itself
 // reports any other problem.
-func brokerSkip(ctx context.Context, f *Factory, transport string, fl *pflag.FlagSet) (reason, fix string) {
-	if on, err := fl.GetBool("containers"); err == nil && on {
+func brokerSkip(ctx context.Context, f *Factory, req *runRequest) (reason, fix string) {
+	if req.Containers.On {
 		return "", "" // the run checks for a Docker engine itself, within seconds
 	}
-	switch transport {
-	case "queue":
-		raw, _ := fl.GetString("amqp-url")
-		if raw == "" {
-			raw = f.Getenv(envAMQPURL)
-		}
-		if raw == "" {
-			raw = queue.DefaultURL
-		}
-		addr, err := amqpAddress(raw)
-		if err != nil {
-			return "", "" // the run's own validation says what is wrong
-		}
-		if err := dialCheck(ctx, addr); err != nil {
-			return fmt.Sprintf("no RabbitMQ answers at %s (%v)", queue.RedactURL(raw), err),
-				"start one ('rabbitmq-server -detached', or 'docker run -d -p 5672:5672 rabbitmq:3'), point COMMSBENCH_AMQP_URL or --set amqp-url=URL at a running broker, or add --set containers=true where Docker runs"
-		}
-	case "event":
-		raw, _ := fl.GetString("brokers")
-		if !fl.Changed("brokers") {
-			raw = f.Getenv(envKafkaBrokers)
-		}
-		brokers := event.ParseBrokers(raw)
-		if len(brokers) == 0 {
-			return "", "" // the embedded broker
-		}
-		var last error
-		for _, b := range brokers {
-			if last = dialCheck(ctx, b); last == nil {
-				return "", ""
-			}
-		}
-		return fmt.Sprintf("no Kafka broker answers at %s (%v)", strings.Join(brokers, ","), last),
-			"start the brokers, correct COMMSBENCH_KAFKA_BROKERS or --set brokers=host:port, or leave both unset to use the embedded broker"
+	if p, ok := req.Config.(transport.Prober); ok {
+		return p.Probe(ctx, transport.Env{Getenv: f.Getenv})
 	}
 	return "", ""
-}
-
-// amqpAddress is the host:port an AMQP URL connects to.
-func amqpAddress(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return "", fmt.Errorf("not an AMQP URL")
-	}
-	port := u.Port()
-	if port == "" {
-		port = "5672"
-		if u.Scheme == "amqps" {
-			port = "5671"
-		}
-	}
-	return net.JoinHostPort(u.Hostname(), port), nil
-}
-
-func dialCheck(ctx context.Context, addr string) error {
-	d := net.Dialer{Timeout: brokerCheckTimeout}
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Err != nil {
-			return op.Err
-		}
-		return err
-	}
-	return c.Close()
 }
 
 // resultsDir makes the directory the suite writes into.
@@ -362,13 +305,17 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	if err != nil {
 		return err
 	}
-	var transports []string
+	var ts []transport.Transport
 	for _, sc := range suite.Scenarios {
-		if !containsString(transports, sc.Transport) {
-			transports = append(transports, sc.Transport)
+		t, err := scenarioTransport(sc)
+		if err != nil {
+			return &FlagError{err: fmt.Errorf("scenario %s:\n%w", sc.Name, err)}
+		}
+		if !slices.ContainsFunc(ts, func(x transport.Transport) bool { return x.Name == t.Name }) {
+			ts = append(ts, t)
 		}
 	}
-	set, err := o.setArgs(f, transports)
+	set, err := o.settings(ts)
 	if err != nil {
 		return err
 	}
@@ -395,13 +342,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 			rows[i] = row
 			continue
 		}
-		if e.notBuilt != nil {
-			row.SameLoadErr = e.notBuilt.Error()
-			rows[i] = row
-			prog.finished(i, "", nil, e.notBuilt.Error())
-			continue
-		}
-		if reason, fix := brokerSkip(ctx, f, e.sc.Transport, e.flags); reason != "" {
+		if reason, fix := brokerSkip(ctx, f, e.req[0]); reason != "" {
 			row.Skipped, row.Fix = reason, fix
 			rows[i] = row
 			prog.finished(i, "", nil, "skipped: "+reason)
@@ -409,19 +350,13 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 		}
 		for p, ph := range phases {
 			path := filepath.Join(dir, e.sc.Name+"."+ph.name+".json")
-			var got *results.Result
-			obs := &runObserver{
-				payload:  e.sc.Payload.Content,
-				progress: prog.callback(i, p),
-				result: func(res *results.Result) {
-					recordScenario(res, e.sc)
-					res.Phase = ph.name
-					got = res
-				},
-			}
+			req := e.req[p]
+			req.Output.Out = path
 			var errOut bytes.Buffer
-			args := append(append([]string{}, e.args[p]...), "--label="+e.sc.Name+"/"+ph.name, "--out="+path, "--quiet")
-			err := runInProcess(ctx, f, args, obs, io.Discard, &errOut)
+			sub := *f
+			sub.IO.Out, sub.IO.ErrOut = io.Discard, &errOut
+			req.Run.Warn = func(s string) { fmt.Fprintf(&errOut, "warning: %s\n", s) }
+			got, err := executeRun(ctx, &sub, req, prog.callback(i, p))
 			if got != nil && fileExists(path) {
 				files++
 			}
@@ -535,15 +470,6 @@ func oneLine(s string) string {
 		}
 	}
 	return strings.Join(parts, "; ")
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func fileExists(path string) bool {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,20 +28,8 @@ func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases [2]suit
 	return &suiteProgress{liveLine: liveLine{w: f.IO.ErrOut}, suite: s, phases: phases}
 }
 
-// duration reads the measured and warm-up time back from a phase's flags.
-func (p suitePhase) duration() time.Duration {
-	var total time.Duration
-	for _, a := range p.args {
-		for _, key := range []string{"--duration=", "--warmup="} {
-			if v, ok := strings.CutPrefix(a, key); ok {
-				if d, err := time.ParseDuration(v); err == nil {
-					total += d
-				}
-			}
-		}
-	}
-	return total
-}
+// duration is a phase's measured and warm-up time, per scenario.
+func (p suitePhase) duration() time.Duration { return p.measure + p.warmup }
 
 func (p *suiteProgress) start() {
 	if p == nil {
@@ -57,17 +46,10 @@ func (p *suiteProgress) start() {
 }
 
 func phaseSummary(p suitePhase) string {
-	for _, a := range p.args {
-		if v, ok := strings.CutPrefix(a, "--concurrency="); ok {
-			return p.title + " " + v + " workers"
-		}
+	if p.workers > 0 {
+		return fmt.Sprintf("%s %d workers", p.title, p.workers)
 	}
-	for _, a := range p.args {
-		if v, ok := strings.CutPrefix(a, "--rate="); ok {
-			return p.title + " " + v + " ops/s"
-		}
-	}
-	return p.title
+	return p.title + " " + strconv.FormatFloat(p.rate, 'f', -1, 64) + " ops/s"
 }
 
 // callback returns the engine progress callback of scenario i, phase ph.

@@ -263,3 +263,12 @@ func KeepAfterExit() error {
 type discardLogger struct{}
 
 func (discardLogger) Printf(string, ...any) {}
+
+// ClientAddress is what a run's client connects to: the AMQP URL of a
+// RabbitMQ, the bootstrap list (host:port,host:port) of a Kafka.
+func (b *Broker) ClientAddress() string {
+	if b.Kind == Event {
+		return strings.Join(b.Brokers, ",")
+	}
+	return b.AMQPURL
+}

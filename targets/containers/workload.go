@@ -52,3 +52,11 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	r.Notes = append(r.Notes, fmt.Sprintf("The %s broker ran in a Docker container (%s) on the load generator's machine, sharing its CPUs.", w.broker.Kind.Title(), w.broker.Image))
 	return err
 }
+
+// OperationLatency is the transport's name for its operation latency.
+func (w *Workload) OperationLatency() string {
+	if n, ok := w.Workload.(bench.OperationNamer); ok {
+		return n.OperationLatency()
+	}
+	return ""
+}

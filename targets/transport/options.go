@@ -1,7 +1,7 @@
 package transport
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"time"
 
@@ -79,7 +79,7 @@ func (v *intValue) Type() string   { return "int" }
 func (v *intValue) Set(s string) error {
 	n, err := strconv.ParseInt(s, 0, strconv.IntSize)
 	if err != nil {
-		return fmt.Errorf("%q is not a whole number", s)
+		return errors.New("not a whole number")
 	}
 	*v.p, v.changed = int(n), true
 	return nil
@@ -98,7 +98,7 @@ func (v *boolValue) Type() string   { return "bool" }
 func (v *boolValue) Set(s string) error {
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return fmt.Errorf("%q is not true or false", s)
+		return errors.New("not true or false")
 	}
 	*v.p, v.changed = b, true
 	return nil
@@ -120,7 +120,7 @@ func (v *durationValue) Type() string   { return "duration" }
 func (v *durationValue) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a duration (such as 500ms, 5s or 1m)", s)
+		return errors.New("not a duration (such as 500ms, 5s or 1m)")
 	}
 	*v.p, v.changed = d, true
 	return nil
