@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/registry"
 )
 
 // latency makes a deterministic distribution whose median is p50 and
@@ -108,6 +109,18 @@ func fixtureRows() []Row {
 	} {
 		rs = append(rs, f.result())
 	}
-	rows := Rows(rs)
-	return append(rows, Row{Scenario: "order-inventory-quorum", Transport: "queue", Skipped: "no RabbitMQ answers at amqp://guest:xxxxx@127.0.0.1:1/ (connection refused)", Fix: "start one with 'rabbitmq-server -detached', or point COMMSBENCH_AMQP_URL at one"})
+	rows := append(Rows(rs), Row{Scenario: "order-inventory-quorum", Transport: "queue", Skipped: "no RabbitMQ answers at amqp://guest:xxxxx@127.0.0.1:1/ (connection refused)", Fix: "start one with 'rabbitmq-server -detached', or point COMMSBENCH_AMQP_URL at one"})
+	Describe(rows, describeByRegistry)
+	return rows
+}
+
+// describeByRegistry names mechanisms as the transports do, as the
+// commands do with the rows they make.
+func describeByRegistry(t string, r *results.Result) Mechanism {
+	tr, ok := registry.Lookup(t)
+	if !ok {
+		return Mechanism{}
+	}
+	m := tr.Describe(r)
+	return Mechanism{Name: m.Name, Prose: m.Prose, Kind: Kind(m.Kind)}
 }

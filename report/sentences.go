@@ -210,14 +210,8 @@ func proseNames(rows []Row) []string {
 }
 
 func proseMechanism(r Row) string {
-	switch r.Transport {
-	case "queue":
-		if r.Kind() == RPC {
-			return "the queue (rpc)"
-		}
-		return "the queue (oneway)"
-	case "event":
-		return "the event stream"
+	if r.Mech.Prose != "" {
+		return r.Mech.Prose
 	}
 	return r.Mechanism()
 }

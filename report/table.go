@@ -45,6 +45,8 @@ const (
 type Row struct {
 	Scenario  string
 	Transport string
+	// Mech is the mechanism as the transport names it (see Describe).
+	Mech Mechanism
 	// SameLoad and Saturation are the scenario's results in each phase;
 	// either may be nil (skipped, failed or not run).
 	SameLoad   *results.Result
@@ -69,29 +71,32 @@ func (r Row) any() *results.Result {
 // Ran says whether the row has at least one result.
 func (r Row) Ran() bool { return r.any() != nil }
 
-// Kind tells how the caller and the far side interact in this scenario.
-func (r Row) Kind() Kind {
-	res := r.any()
-	switch r.Transport {
-	case "rest", "grpc":
-		return Sync
-	case "event":
-		return Event
-	case "queue":
-		if res != nil {
-			if m, ok := res.Options["mode"].(string); ok {
-				if m == "rpc" {
-					return RPC
-				}
-				return Oneway
-			}
-			if _, ok := res.Latency[results.EndToEnd]; !ok {
-				return RPC
-			}
-		}
-		return Oneway
+// Mechanism is how a row's transport and mode read. The transport that
+// wrote the result knows it; the command fills it in (Describe), so that
+// this package names no transport.
+type Mechanism struct {
+	// Name is short, for a table cell: "REST (h2c)", "queue · rpc".
+	Name string
+	// Prose reads in a sentence: "the queue (rpc)", "the event stream".
+	Prose string
+	Kind  Kind
+}
+
+// Describe fills in each row's mechanism from its results.
+func Describe(rows []Row, describe func(transport string, r *results.Result) Mechanism) {
+	for i := range rows {
+		rows[i].Mech = describe(rows[i].Transport, rows[i].any())
 	}
-	if res != nil {
+}
+
+// Kind tells how the caller and the far side interact in this scenario.
+// Without a described mechanism, a result with an end-to-end latency is
+// one-way (something received later what the caller sent), else sync.
+func (r Row) Kind() Kind {
+	if r.Mech.Kind != "" {
+		return r.Mech.Kind
+	}
+	if res := r.any(); res != nil {
 		if _, ok := res.Latency[results.EndToEnd]; ok {
 			return Oneway
 		}
@@ -102,46 +107,10 @@ func (r Row) Kind() Kind {
 // Mechanism names the transport and mode, such as "REST", "gRPC stream",
 // "queue · oneway" or "event · 2 groups".
 func (r Row) Mechanism() string {
-	res := r.any()
-	opt := func(k string) string {
-		if res == nil {
-			return ""
-		}
-		if v, ok := res.Options[k]; ok {
-			return fmt.Sprint(v)
-		}
-		return ""
-	}
-	switch r.Transport {
-	case "rest":
-		if opt("http2") == "true" {
-			return "REST (h2c)"
-		}
-		return "REST"
-	case "grpc":
-		if m := opt("grpc_mode"); m != "" {
-			return "gRPC " + m
-		}
-		return "gRPC"
-	case "queue":
-		if res == nil {
-			return "queue"
-		}
-		return "queue · " + string(r.Kind())
-	case "event":
-		if res != nil && len(res.Subscribers) > 0 {
-			return fmt.Sprintf("event · %d %s", len(res.Subscribers), pluralWord(len(res.Subscribers), "group", "groups"))
-		}
-		return "event"
+	if r.Mech.Name != "" {
+		return r.Mech.Name
 	}
 	return r.Transport
-}
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // Percentiles is a pair of latency figures in nanoseconds.

@@ -52,7 +52,9 @@ the same-load phase and closed-loop runs as saturation.`,
 					title += ": " + filepath.Base(filepath.Clean(args[0]))
 				}
 			}
-			page := report.Page{Title: title, Generated: f.Now(), Rows: report.Rows(all)}
+			rows := report.Rows(all)
+			describeRows(rows)
+			page := report.Page{Title: title, Generated: f.Now(), Rows: rows}
 			if out == "-" {
 				return report.WriteHTML(f.IO.Out, page)
 			}

@@ -402,6 +402,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 		rows[i] = row
 	}
 	prog.done()
+	describeRows(rows)
 
 	title := fmt.Sprintf("suite %s: %d %s, results in %s", suite.Name, len(entries), pluralS(len(entries), "scenario"), dir)
 	var table bytes.Buffer
