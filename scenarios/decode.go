@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/commsbench/commsbench/results"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -38,7 +41,10 @@ type reader interface {
 type decoder struct {
 	file string
 	r    reader
-	errs []error
+	// transports are the names a scenario's transport: may take; with
+	// none, any is taken and the command checks it.
+	transports []string
+	errs       []error
 }
 
 func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
@@ -58,8 +64,8 @@ func (d *decoder) err() error { return errors.Join(d.errs...) }
 
 // parse reads one scenario or suite file. file names it in errors; r reads
 // the files it refers to (nil: none are read).
-func parse(file string, data []byte, r reader) (*Document, error) {
-	d := &decoder{file: file, r: r}
+func parse(file string, data []byte, r reader, transports []string) (*Document, error) {
+	d := &decoder{file: file, r: r, transports: transports}
 	root, err := d.document(data)
 	if err != nil {
 		return nil, err
@@ -309,8 +315,11 @@ func (d *decoder) scenario(m *yaml.Node, path string) *Scenario {
 		},
 		"transport": func(v *yaml.Node, key string) {
 			if t, ok := d.str(v, key); ok {
-				if !isTransport(t) {
-					d.fail(v, key, "unknown transport %q: choose rest, grpc, queue or event", t)
+				switch {
+				case len(d.transports) > 0 && !slices.Contains(d.transports, t):
+					d.fail(v, key, "unknown transport %q: choose %s", t, orList(d.transports))
+				case !validName.MatchString(t):
+					d.fail(v, key, "%q is not the name of a transport", t)
 				}
 				s.Transport = t
 			}
@@ -324,7 +333,7 @@ func (d *decoder) scenario(m *yaml.Node, path string) *Scenario {
 			d.fail(m, joinKey(path, "name"), "missing: every scenario has a name")
 		}
 		if s.Transport == "" && !hasKey(m, "transport") {
-			d.fail(m, joinKey(path, "transport"), "missing: choose rest, grpc, queue or event")
+			d.fail(m, joinKey(path, "transport"), "missing: name the transport%s", choices(d.transports))
 		}
 	}
 	return s
@@ -438,36 +447,20 @@ func parseSize(v *yaml.Node) (int64, error) {
 	return 0, fmt.Errorf("%s, not %s", hint, describe(v))
 }
 
-// byteUnits are the suffixes a size may carry, longest first.
-func byteUnits() []struct {
-	suffix string
-	mult   int64
-} {
-	return []struct {
-		suffix string
-		mult   int64
-	}{
-		{"kib", 1 << 10}, {"mib", 1 << 20},
-		{"kb", 1000}, {"mb", 1000 * 1000},
-		{"k", 1 << 10}, {"m", 1 << 20},
-		{"b", 1},
-	}
-}
-
 func parseByteText(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range byteUnits() {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 || n > (1<<40)/mult {
+	n, err := results.ParseBytes(s)
+	if err != nil {
 		return 0, fmt.Errorf("must be a size in bytes such as 512, 4KiB or 1MiB, not %q", s)
 	}
-	return n * mult, nil
+	return n, nil
+}
+
+// choices lists the transports for a message, or nothing when any is taken.
+func choices(transports []string) string {
+	if len(transports) == 0 {
+		return ""
+	}
+	return ": " + orList(transports)
 }
 
 // load reads the load settings.

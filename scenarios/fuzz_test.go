@@ -40,7 +40,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("document is neither or both a scenario and a suite: %+v", doc)
 		}
 		check := func(s *Scenario) {
-			if !validName.MatchString(s.Name) || !isTransport(s.Transport) {
+			if !validName.MatchString(s.Name) || !validName.MatchString(s.Transport) {
 				t.Fatalf("accepted scenario %q with transport %q", s.Name, s.Transport)
 			}
 			l := s.Load

@@ -25,19 +25,23 @@ const builtinPrefix = "builtin:"
 // path on disk.
 type Library struct {
 	builtin fs.FS
+	// transports are the names a scenario may give as its transport.
+	transports []string
 	// readFile reads a file on disk.
 	readFile func(string) ([]byte, error)
 }
 
-// Builtin returns the library of the built-in files and the disk.
-func Builtin() *Library {
-	return &Library{builtin: builtinFiles, readFile: os.ReadFile}
+// Builtin returns the library of the built-in files and the disk, whose
+// scenarios may name the given transports (any, when none is given).
+func Builtin(transports ...string) *Library {
+	return &Library{builtin: builtinFiles, readFile: os.ReadFile, transports: transports}
 }
 
 // NewLibrary returns a library over the given built-in files (tests use
-// fstest.MapFS) and the disk.
-func NewLibrary(builtin fs.FS) *Library {
-	return &Library{builtin: builtin, readFile: os.ReadFile}
+// fstest.MapFS) and the disk, whose scenarios may name the given
+// transports (any, when none is given).
+func NewLibrary(builtin fs.FS, transports ...string) *Library {
+	return &Library{builtin: builtin, readFile: os.ReadFile, transports: transports}
 }
 
 // Entry is one built-in file, for listings.
@@ -183,7 +187,7 @@ func (r fileReader) scenario(ref string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, err := parse(loc.String(), data, fileReader{l: r.l, loc: loc, inSuite: true})
+	doc, err := parse(loc.String(), data, fileReader{l: r.l, loc: loc, inSuite: true}, r.l.transports)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +202,7 @@ func (l *Library) open(loc location) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parse(loc.String(), data, fileReader{l: l, loc: loc})
+	return parse(loc.String(), data, fileReader{l: l, loc: loc}, l.transports)
 }
 
 // Open reads a scenario or suite by built-in name or file path.
@@ -251,5 +255,5 @@ func (l *Library) Source(ref string) (string, []byte, error) {
 // templates and a suite's scenario references are not read. It is the
 // loader's core, exposed for tools and fuzzing.
 func Parse(file string, data []byte) (*Document, error) {
-	return parse(file, data, nil)
+	return parse(file, data, nil, nil)
 }

@@ -13,27 +13,21 @@ package scenarios
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
+
+	"github.com/commsbench/commsbench/bench"
 )
 
-// Transports a scenario can name.
-const (
-	REST  = "rest"
-	GRPC  = "grpc"
-	Queue = "queue"
-	Event = "event"
-)
+// MaxPayloadBytes bounds a payload: the engine's bound.
+const MaxPayloadBytes = bench.MaxPayloadBytes
 
-// MaxPayloadBytes bounds a payload, as the run flags do.
-const MaxPayloadBytes = 16 << 20
-
-// isTransport says whether t is a transport a scenario can name.
-func isTransport(t string) bool {
-	switch t {
-	case REST, GRPC, Queue, Event:
-		return true
+// orList writes names for a sentence: "a, b or c".
+func orList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
 	}
-	return false
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // validName is what a scenario or suite name may look like: it becomes

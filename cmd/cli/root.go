@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/commsbench/commsbench/targets/registry"
 
 	"github.com/spf13/cobra"
 )
@@ -42,15 +45,17 @@ func commandPath(root *cobra.Command, args []string) string {
 func NewCmdRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "commsbench",
-		Short: "Measure how your microservices should talk: REST, gRPC, a queue or an event stream",
+		Short: "Measure how your microservices should talk: synchronous calls, queues or event streams",
 		Long: `commsbench drives the same load through the mechanisms services use to talk to
-each other — synchronous REST (HTTP) and gRPC, an asynchronous RabbitMQ queue and a
-Kafka event stream — and measures each the same way: latency from HdrHistograms
-(coordinated omission corrected in open loop), throughput, errors and, for brokers,
-what was lost or duplicated.
+each other — synchronous calls and asynchronous brokers — and measures each the
+same way: latency from HdrHistograms (coordinated omission corrected in open
+loop), throughput, errors and, for brokers, what was lost or duplicated.
 
 Without --target or a broker address, each run starts an embedded echo target
-in-process on 127.0.0.1, so a first run needs nothing installed.`,
+in-process on 127.0.0.1, so a first run needs nothing installed.
+
+Transports ('commsbench run NAME --help' for each):
+` + transportList(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       f.Version,
@@ -69,4 +74,14 @@ in-process on 127.0.0.1, so a first run needs nothing installed.`,
 	)
 	addCommands(root, f)
 	return root
+}
+
+// transportList is one line per transport of the registry: its name and
+// what a run of it does.
+func transportList() string {
+	var b strings.Builder
+	for _, t := range registry.All() {
+		fmt.Fprintf(&b, "  %-7s %s\n", t.Name, t.Run.Short)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -107,7 +107,7 @@ func runScenarioCommand(cmd *cobra.Command, f *Factory, args []string) error {
 		}
 		return flagErrorf("unknown transport %q: choose %s, or run a scenario with --scenario NAME|FILE", args[0], registry.List())
 	}
-	sc, err := scenarios.Builtin().Scenario(ref)
+	sc, err := library().Scenario(ref)
 	if err != nil {
 		var se *scenarios.Error
 		if errors.As(err, &se) {
@@ -135,3 +135,7 @@ func runScenarioCommand(cmd *cobra.Command, f *Factory, args []string) error {
 	_, err = executeRun(cmd.Context(), f, req, nil)
 	return err
 }
+
+// library is the scenario library, whose scenarios may name the
+// registry's transports.
+func library() *scenarios.Library { return scenarios.Builtin(registry.Names()...) }

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/spf13/cobra"
+	"github.com/commsbench/commsbench/targets/registry"
 
-	"github.com/commsbench/commsbench/scenarios"
+	"github.com/spf13/cobra"
 )
 
 // NewCmdScenarios is "commsbench scenarios list|show".
@@ -15,7 +15,7 @@ func NewCmdScenarios(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scenarios <list|show>",
 		Short: "List the built-in scenarios and suites, or show one as YAML",
-		Long: `Scenarios are YAML files: a transport (rest, grpc, queue or event), its
+		Long: `Scenarios are YAML files: a transport (` + registry.List() + `), its
 options (the names of its run flags: mode, partitions, subscribers, prefetch,
 …), a payload (size, or a template file whose size the messages take) and a
 load (rate or concurrency, duration, warmup). A suite lists scenarios, its two
@@ -39,7 +39,7 @@ func newCmdScenariosList(f *Factory) *cobra.Command {
 		Short: "List the built-in scenarios and suites",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			entries, err := scenarios.Builtin().List()
+			entries, err := library().List()
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
@@ -86,7 +86,7 @@ func newCmdScenariosShow(f *Factory) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lib := scenarios.Builtin()
+			lib := library()
 			name, data, err := lib.Source(args[0])
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}

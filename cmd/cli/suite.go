@@ -297,7 +297,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	if o.Format != report.FormatText && o.Format != report.FormatMarkdown {
 		return flagErrorf("--format %q: choose text or markdown", o.Format)
 	}
-	suite, err := scenarios.Builtin().Suite(ref)
+	suite, err := library().Suite(ref)
 	if err != nil {
 		return &FlagError{err: fmt.Errorf("suite %s: %w", ref, err)}
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/commsbench/commsbench/results"
-	"github.com/commsbench/commsbench/scenarios"
 	"github.com/commsbench/commsbench/targets/queue"
 )
 
@@ -29,7 +28,7 @@ func writeFile(t *testing.T, dir, name, text string) string {
 // and the arguments it makes parse, in both phases of a suite.
 func TestBuiltinScenariosMatchTheRunFlags(t *testing.T) {
 	f, _, _ := testFactory()
-	lib := scenarios.Builtin()
+	lib := library()
 	suite, err := lib.Suite("microservices")
 	if err != nil {
 		t.Fatal(err)

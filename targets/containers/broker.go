@@ -60,26 +60,36 @@ func ParseKind(s string) (Kind, error) {
 
 // BrokerName is the result file's target.broker of a kind.
 func (k Kind) BrokerName() string {
-	if k == Event {
+	switch k {
+	case Queue:
+		return "rabbitmq"
+	case Event:
 		return "kafka"
 	}
-	return "rabbitmq"
+	return string(k)
 }
 
 // Title is the broker's name in sentences.
 func (k Kind) Title() string {
-	if k == Event {
+	switch k {
+	case Queue:
+		return "RabbitMQ"
+	case Event:
 		return "Kafka"
 	}
-	return "RabbitMQ"
+	return string(k)
 }
 
 // DefaultImage is the image used when none is given.
+// A kind this package does not start has none: Start refuses it.
 func (k Kind) DefaultImage() string {
-	if k == Event {
+	switch k {
+	case Queue:
+		return DefaultQueueImage
+	case Event:
 		return DefaultEventImage
 	}
-	return DefaultQueueImage
+	return ""
 }
 
 // CheckImage refuses images known not to work for a kind, with the reason.
