@@ -44,9 +44,10 @@ var (
 )
 
 // githubSlug is the anchor GitHub gives a heading: the text lowercased,
-// every character but letters, digits, '-', '_' and spaces dropped, and
-// each space turned into '-' (runs of spaces are not collapsed, so
-// "run queue — RabbitMQ" becomes "run-queue--rabbitmq").
+// every character but letters, marks, digits, '-', '_' (and other connector
+// punctuation) and spaces dropped, and each space turned into '-' (runs of
+// spaces are not collapsed, so "run queue — RabbitMQ" becomes
+// "run-queue--rabbitmq").
 func githubSlug(heading string) string {
 	text := inlineLink.ReplaceAllString(heading, "$1") // a link in a heading counts by its text
 	var b strings.Builder
@@ -54,7 +55,7 @@ func githubSlug(heading string) string {
 		switch {
 		case r == ' ':
 			b.WriteRune('-')
-		case r == '-', r == '_', unicode.IsLetter(r), unicode.IsDigit(r), unicode.Is(unicode.M, r):
+		case r == '-', unicode.In(r, unicode.L, unicode.M, unicode.Nd, unicode.Nl, unicode.Pc):
 			b.WriteRune(r)
 		}
 	}
@@ -274,6 +275,8 @@ func TestDocsSlug(t *testing.T) {
 		{"See [the events](event.md#result) page", "see-the-events-page"},
 		// Letters outside ASCII are kept, lowercased.
 		{"Über Größe", "über-größe"},
+		// Symbols such as emoji go, the space after one stays.
+		{"😄 emoji", "-emoji"},
 		// Digits stay; a trailing space still becomes a dash.
 		{"Step 2 ", "step-2-"},
 	}
