@@ -51,7 +51,6 @@ POST /echo with status 200 and the request body.`,
 // runConfig is a REST run's settings as a user gives them.
 type runConfig struct {
 	HTTP2 bool
-	cfg   Config
 }
 
 func (c *runConfig) Options() []transport.Option {
