@@ -71,12 +71,20 @@ func (in *runInputs) addFlags(fs *pflag.FlagSet) {
 		_ = fs.MarkHidden(name)
 	}
 	for _, o := range in.opts {
-		fl := fs.VarPF(o.Value, o.Name, "", o.Usage)
-		if o.Value.Type() == "bool" {
-			fl.NoOptDefVal = "true"
-		}
-		fl.Hidden = o.Hidden
+		addOptionFlag(fs, o)
 	}
+}
+
+// addOptionFlag makes a transport's option a flag.
+func addOptionFlag(fs *pflag.FlagSet, o transport.Option) {
+	fl := fs.VarPF(o.Value, o.Name, "", o.Usage)
+	switch {
+	case o.Value.Type() == "bool":
+		fl.NoOptDefVal = "true" // --keep-queue alone means true
+	case o.Value.Type() == "duration" && fl.DefValue == "0s":
+		fl.DefValue = "0" // help shows no default for a zero duration, as for pflag's own
+	}
+	fl.Hidden = o.Hidden
 }
 
 // reservedOption says why a scenario's options (or --set) may not name a
