@@ -46,6 +46,18 @@ func TestParseThreshold(t *testing.T) {
 		{"ops_per_s", "> -1", "", 0, "is not a rate"},
 		{"ops_per_s", "> lots", "", 0, "is not a rate"},
 		{"ops_per_s", "> NaN", "", 0, "is not a rate"},
+		// Counts and the failed rate, with == for "none at all".
+		{"lost", "== 0", "==", 0, ""},
+		{"unread", "<= 10", "<=", 10, ""},
+		{"duplicates", "< 1k", "<", 1000, ""},
+		{"out_of_order", "== 0", "==", 0, ""},
+		{"redelivered", "< 5", "<", 5, ""},
+		{"unsent", "== 0", "==", 0, ""},
+		{"failed_rate", "< 1%", "<", 0.01, ""},
+		{"error_rate", "== 0", "==", 0, ""},
+		{"lost", "< -1", "", 0, "not a count"},
+		{"lost", "< 1.5", "", 0, "not a count"},
+		{"lost", "< 5ms", "", 0, "not a count"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.metric+" "+tt.expr, func(t *testing.T) {
@@ -135,16 +147,19 @@ func TestParseMaxRegression(t *testing.T) {
 		rules int
 		err   string
 	}{
-		{results.DefaultMaxRegression, 3, ""},                         // the documented default
-		{"p99=10%, p50=2ms", 2, ""},                                   // an absolute latency allowance
-		{"p99=10", 0, "want a percentage such as 10% or a duration"},  // a bare number is ambiguous
-		{"ops_per_s=0.1pp", 0, "suit error_rate only"},                // pp is for rates of errors
-		{"p99=-5%", 0, "not a non-negative number"},                   // a negative allowance makes no sense
-		{"p99", 0, "write metric=amount"},                             // no amount
-		{"latncy=10%", 0, `unknown metric "latncy"`},                  // misspelled metric
-		{"p99=10%,p99=20%", 0, "appears twice"},                       // ambiguous
-		{"", 0, "holds no rule"},                                      // nothing would be checked
-		{"error_rate=0.5", 0, "want percentage points such as 0.1pp"}, // unitless error allowance
+		{results.DefaultMaxRegression, 3, ""},                          // the documented default
+		{"p99=10%, p50=2ms", 2, ""},                                    // an absolute latency allowance
+		{"p99=10", 0, "want a percentage such as 10% or a duration"},   // a bare number is ambiguous
+		{"ops_per_s=0.1pp", 0, "suit error_rate and failed_rate only"}, // pp is for rates of errors
+		{"lost=0,unsent=5,duplicates=10%", 3, ""},                      // counts: a number of messages, or a percentage
+		{"lost=1.5", 0, "not a count"},                                 // half a message
+		{"lost=2pp", 0, "suit error_rate and failed_rate only"},        // pp is not a count
+		{"p99=-5%", 0, "not a non-negative number"},                    // a negative allowance makes no sense
+		{"p99", 0, "write metric=amount"},                              // no amount
+		{"latncy=10%", 0, `unknown metric "latncy"`},                   // misspelled metric
+		{"p99=10%,p99=20%", 0, "appears twice"},                        // ambiguous
+		{"", 0, "holds no rule"},                                       // nothing would be checked
+		{"error_rate=0.5", 0, "want percentage points such as 0.1pp"},  // unitless error allowance
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

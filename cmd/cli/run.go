@@ -251,6 +251,8 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %.1fs of measurement; the result above is partial", res.DurationS)}
 	case err != nil:
 		return &ExitError{Code: ExitFailure, Err: err}
+	case !res.Measured():
+		return &ExitError{Code: ExitFailure, Err: res.NothingMeasured()}
 	case res.Counts.Sent > 0 && res.Counts.OK == 0:
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("every operation failed (%s)", res.ErrorSummary())}
 	}
