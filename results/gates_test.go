@@ -220,6 +220,17 @@ func TestCompareShowsNAForNoSamples(t *testing.T) {
 	}
 }
 
+// TestBenchfmtLeavesOutEmptyRuns: Go benchmark format has no n/a, so a
+// run that measured nothing is left out, never written as 0 ns/op.
+func TestBenchfmtLeavesOutEmptyRuns(t *testing.T) {
+	out := render(t, func(w io.Writer) error {
+		return results.WriteBenchfmt(w, []results.Side{{Name: "base", Results: append(runs(t, "ci", 2, time.Millisecond, 1), emptyRun(t, "ci"))}}, results.BenchfmtOptions{})
+	})
+	if n := strings.Count(out, "\nBenchmark"); n != 2 {
+		t.Errorf("%d benchmark lines, want the 2 runs that measured something:\n%s", n, out)
+	}
+}
+
 func TestFailedRateCountsUnsent(t *testing.T) {
 	r := synthRun(t, "rest", "ci", time.Millisecond, 450, 1)
 	r.Counts = results.Counts{Sent: 450, OK: 440, Errors: 10, Unsent: 550}
