@@ -135,6 +135,18 @@ func TestSentenceCases(t *testing.T) {
 	if want := "The event stream lost 5 and duplicated 0 of 246000 messages expected."; !strings.Contains(got, want) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
+	// Late is not lost: messages still queued at the end are named apart.
+	late := rows[2]
+	unread := int64(7)
+	late.SameLoad.Counts.Delivery.Unread = &unread
+	late.SameLoad.Counts.Delivery.Received -= 7
+	got = strings.Join(Sentences([]Row{late}), "\n")
+	if want := "The queue (oneway): 30293 of 30300 messages expected had arrived when the drain ended; 7 were still waiting to be read, 0 were lost and 0 duplicated."; !strings.Contains(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if cell := late.Cells()[6]; cell != "30293/30300, 0 lost, 7 unread, 0 dup" {
+		t.Errorf("delivered cell %q", cell)
+	}
 	// Nothing measured, nothing said.
 	if s := Sentences([]Row{rows[5]}); len(s) != 0 {
 		t.Errorf("sentences for a skipped row: %q", s)

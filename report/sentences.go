@@ -159,7 +159,13 @@ func Sentences(rows []Row) []string {
 		if !ok || !d.Brokered {
 			continue
 		}
+		unread := int64(0)
+		if d.Unread != nil {
+			unread = *d.Unread
+		}
 		switch {
+		case unread > 0:
+			add("%s: %d of %d messages expected had arrived when the drain ended; %d were still waiting to be read, %d were lost and %d duplicated.", capitalize(names[i]), d.Received, d.Expected, unread, d.Lost, d.Duplicates)
 		case d.Lost == 0 && d.Duplicates == 0 && d.Received == d.Expected:
 			exact = append(exact, fmt.Sprintf("%s (%d of %d)", names[i], d.Received, d.Expected))
 		case d.Lost > 0 || d.Duplicates > 0:

@@ -319,7 +319,10 @@ type Delivery struct {
 	// what should have: sent, times the number of subscribing groups.
 	Received, Expected int64
 	Lost, Duplicates   int64
-	Groups             int
+	// Unread messages were still queued (or unread) when the drain timed
+	// out; nil when no run counted them.
+	Unread *int64
+	Groups int
 	// Brokered is false for sync calls, whose "delivery" is the answer.
 	Brokered bool
 }
@@ -344,6 +347,12 @@ func (r Row) Delivered() (Delivery, bool) {
 		d.Expected += c.Sent * int64(groups)
 		d.Lost += c.Delivery.Lost
 		d.Duplicates += c.Delivery.Duplicates
+		if u := c.Delivery.Unread; u != nil {
+			if d.Unread == nil {
+				d.Unread = new(int64)
+			}
+			*d.Unread += *u
+		}
 	}
 	return d, any
 }
@@ -356,7 +365,11 @@ func (d Delivery) String() string {
 	if d.Groups > 1 {
 		s += fmt.Sprintf(" (%d groups)", d.Groups)
 	}
-	return s + fmt.Sprintf(", %d lost, %d dup", d.Lost, d.Duplicates)
+	s += fmt.Sprintf(", %d lost", d.Lost)
+	if d.Unread != nil {
+		s += fmt.Sprintf(", %d unread", *d.Unread)
+	}
+	return s + fmt.Sprintf(", %d dup", d.Duplicates)
 }
 
 // Broker says what stood on the far side: the broker and its version, a

@@ -58,7 +58,7 @@ func Legend() []string {
 		"end to end: from when the operation was due to when the receiving service had it (coordinated omission corrected); for calls, the response.",
 		"max ops/s: the throughput reached in the saturation phase.",
 		"CPU/op: this process's CPU time per operation at the same offered load; it includes embedded targets and the embedded Kafka broker, not an external broker such as RabbitMQ.",
-		"delivered: messages received out of those expected over both phases (sent × subscribing groups), lost and duplicated ones; for calls, answers out of requests.",
+		"delivered: messages received out of those expected over every run of both phases (sent × subscribing groups), lost, unread (still queued when the drain ended, where the run counted them) and duplicated ones; for calls, answers out of requests.",
 	}
 }
 
