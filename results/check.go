@@ -112,12 +112,18 @@ func Check(baseline, current []*Result, o CheckOptions) (*CheckReport, error) {
 	}
 	if len(o.Regressions) > 0 {
 		baseGroups := groupRuns(baseline, o.GroupBy)
-		changes := loadChanges(groupIndex(baseGroups), groupIndex(curGroups), "baseline", "current")
+		changes := loadChanges(groupIndex(baseGroups), groupIndex(curGroups))
 		if len(changes) > 0 && !o.AllowLoadChange {
-			return nil, fmt.Errorf("%w: the baseline and the current runs asked for different loads, so a regression would be the load's, not the code's: %s; run both sides with the same load, or pass --allow-load-change to check them anyway",
-				ErrCheckSetup, strings.Join(changes, "; "))
+			var groups []string
+			for _, lc := range changes {
+				groups = append(groups, fmt.Sprintf("%s (%s)", lc.group, lc.loads("baseline", "current")))
+			}
+			return nil, fmt.Errorf("%w: the baseline and the current runs asked for different loads: %s. A regression would be the load's, not the code's: run both sides with the same load, or pass --allow-load-change to check them anyway",
+				ErrCheckSetup, strings.Join(groups, "; "))
 		}
-		rep.Notes = append(rep.Notes, changes...)
+		for _, lc := range changes {
+			rep.Notes = append(rep.Notes, lc.note("baseline", "current"))
+		}
 		if err := rep.checkRegressions(baseGroups, curGroups, o); err != nil {
 			return nil, err
 		}

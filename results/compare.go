@@ -257,7 +257,9 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 	}
 	c.noteNoSamples()
 	for _, si := range others(len(sides), o.Baseline) {
-		c.Notes = append(c.Notes, loadChanges(perSide[o.Baseline], perSide[si], sides[o.Baseline].Name, sides[si].Name)...)
+		for _, lc := range loadChanges(perSide[o.Baseline], perSide[si]) {
+			c.Notes = append(c.Notes, lc.note(sides[o.Baseline].Name, sides[si].Name))
+		}
 	}
 	c.Notes = append(c.Notes, c.footnotes(sides)...)
 	return c, nil

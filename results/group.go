@@ -190,10 +190,26 @@ func sideLoads(g *runGroup) []string {
 	return out
 }
 
-// loadChanges says, for each group on both sides, when the baseline and the
-// other side asked for different loads: a difference between them would
-// then be the load's, not the code's.
-func loadChanges(base, cur map[string]*runGroup, baseName, curName string) []string {
+// loadChange is a group whose baseline and other side asked for
+// different loads: a difference between them would be the load's, not the
+// code's.
+type loadChange struct {
+	group     string
+	base, cur []string
+}
+
+// loads names both sides' loads: "base: open 500 ops/s …; head: …".
+func (lc loadChange) loads(baseName, curName string) string {
+	return fmt.Sprintf("%s: %s; %s: %s", baseName, strings.Join(lc.base, " | "), curName, strings.Join(lc.cur, " | "))
+}
+
+// note is the sentence compare and check print beside their tables.
+func (lc loadChange) note(baseName, curName string) string {
+	return fmt.Sprintf("%s: %s and %s asked for different loads (%s), so a difference may be the load's, not the code's", lc.group, baseName, curName, lc.loads(baseName, curName))
+}
+
+// loadChanges lists the groups on both sides whose loads differ, by name.
+func loadChanges(base, cur map[string]*runGroup) []loadChange {
 	names := make([]string, 0, len(base))
 	for n := range base {
 		if cur[n] != nil {
@@ -201,13 +217,12 @@ func loadChanges(base, cur map[string]*runGroup, baseName, curName string) []str
 		}
 	}
 	sort.Strings(names)
-	var out []string
+	var out []loadChange
 	for _, n := range names {
 		b, c := sideLoads(base[n]), sideLoads(cur[n])
-		if strings.Join(b, ";") == strings.Join(c, ";") {
-			continue
+		if strings.Join(b, ";") != strings.Join(c, ";") {
+			out = append(out, loadChange{group: n, base: b, cur: c})
 		}
-		out = append(out, fmt.Sprintf("%s: %s and %s asked for different loads (%s: %s; %s: %s), so a difference may be the load's, not the code's", n, baseName, curName, baseName, strings.Join(b, "; "), curName, strings.Join(c, "; ")))
 	}
 	return out
 }
