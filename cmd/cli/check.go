@@ -64,8 +64,9 @@ Runs are grouped by transport and label (--group-by): give the baseline and the
 current runs the same --label. An unknown metric, a malformed limit, or a
 threshold key that matches no current run is a usage error, never a pass.
 
-Exit codes: 0 every check passed, 3 a regression or threshold failed,
-1 an input is unreadable, 2 bad flags, rules or thresholds.`,
+Exit codes: 0 every check passed, 3 a regression or threshold failed (or
+had no samples), 1 an input is unreadable, 2 bad flags, rules or thresholds,
+or a load change without --allow-load-change.`,
 		Example: `  commsbench check --baseline results/main/ --current results/pr/
   commsbench check --baseline main/ --current pr/ --max-regression 'p99=10%,ops_per_s=5%,error_rate=0.1pp'
   commsbench check --current pr/ --thresholds perf-thresholds.yml --format markdown >> "$GITHUB_STEP_SUMMARY"`,
