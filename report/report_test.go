@@ -369,3 +369,23 @@ func TestProblems(t *testing.T) {
 		t.Errorf("cells %q: want the row marked failed", c)
 	}
 }
+
+// TestTimelineHasNoLatencyForAnIdleSecond: a second in which no operation
+// finished has no p99; the chart leaves a gap there rather than draw the
+// latency falling to 0.
+func TestTimelineHasNoLatencyForAnIdleSecond(t *testing.T) {
+	res := fixture{scenario: "s", transport: "rest", phase: SameLoad, opsPerS: 1000, respP50: 100_000, respP99: 300_000}.result()
+	res.Timeline = []results.TimelinePoint{
+		{TS: 0, Ops: 1000, P50NS: 100_000, P99NS: 300_000},
+		{TS: 1, Ops: 0}, // the target stalled for a whole second
+		{TS: 2, Ops: 1000, P50NS: 100_000, P99NS: 300_000},
+	}
+	chart := timelineChart(Row{Scenario: "s", Transport: "rest", SameLoad: res}, "#000")
+	// The dashed p99 line is drawn in two pieces, each a single point.
+	if n := strings.Count(chart, `stroke="#444" stroke-width="2" stroke-dasharray`); n != 2 {
+		t.Errorf("%d p99 lines, want 2 around the idle second:\n%s", n, chart)
+	}
+	if n := strings.Count(chart, `fill="#444"`); n != 2 {
+		t.Errorf("%d single p99 points, want 2:\n%s", n, chart)
+	}
+}

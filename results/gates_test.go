@@ -70,15 +70,22 @@ func render(t *testing.T, write func(io.Writer) error) string {
 
 func TestEmptyLatencyIsWrittenWithoutFiguresAndShownNA(t *testing.T) {
 	r := emptyRun(t, "ci")
+	r.Timeline = []results.TimelinePoint{{TS: 0}, {TS: 1}}
 	var buf bytes.Buffer
 	if err := results.Encode(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	var raw struct {
-		Latency map[string]map[string]any `json:"latency"`
+		Latency  map[string]map[string]any `json:"latency"`
+		Timeline []map[string]any          `json:"timeline"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &raw); err != nil {
 		t.Fatal(err)
+	}
+	for i, p := range raw.Timeline {
+		if _, ok := p["p99_ns"]; ok {
+			t.Errorf("timeline[%d] of a second without operations has a p99: %v", i, p)
+		}
 	}
 	for kind, l := range raw.Latency {
 		for _, fig := range []string{"min", "mean", "stddev", "p50", "p90", "p99", "p999", "p9999", "max"} {

@@ -186,13 +186,15 @@ type Throughput struct {
 	ConsumedBytesPerS float64 `json:"consumed_bytes_per_s,omitempty"`
 }
 
-// TimelinePoint is one second of the measured period.
+// TimelinePoint is one second of the measured period. P50NS and P99NS
+// are absent for a second in which no operation finished: they do not
+// exist then, and are not 0.
 type TimelinePoint struct {
 	TS     float64 `json:"t_s"`
 	Ops    int64   `json:"ops"`
 	Errors int64   `json:"errors"`
-	P50NS  int64   `json:"p50_ns"`
-	P99NS  int64   `json:"p99_ns"`
+	P50NS  int64   `json:"p50_ns,omitempty"`
+	P99NS  int64   `json:"p99_ns,omitempty"`
 }
 
 // Subscriber is one consumer group of an event run.
