@@ -244,7 +244,7 @@ code { background: #f5f5f5; padding: 1px 4px; word-break: break-all; }
 {{end}}</p>
 
 <h2>Latency by percentile</h2>
-{{if .Percentile}}<p class="sub">End-to-end latency of every scenario at the same offered load (for calls, the response), from the median to the 99.99th percentile.</p>
+{{if .Percentile}}<p class="sub">End-to-end latency of every scenario in the same-load phase (for calls, the response), from the median to the 99.99th percentile.</p>
 <div class="charts">{{.Percentile}}</div>{{else}}<p>No scenario has a latency to chart.</p>{{end}}
 
 <h2>Throughput and p99 over time</h2>

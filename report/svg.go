@@ -185,7 +185,7 @@ func percentileChart(rows []Row) string {
 		return top + plotH - (math.Log10(v)-math.Log10(yMin))/(math.Log10(yMax)-math.Log10(yMin))*plotH
 	}
 	var s svg
-	s.open("percentiles", w, h, "Latency by percentile at the same offered load")
+	s.open("percentiles", w, h, "Latency by percentile in the same-load phase")
 	for _, t := range ticks {
 		s.line(left, py(t), w-right, py(t), "grid")
 		s.text(left-6, py(t)+4, "end", "tick", results.FormatNS(t))
