@@ -59,6 +59,7 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./results/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseThreshold$$' -fuzztime 30s ./results/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMaxRegression$$' -fuzztime 30s ./results/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./scenarios/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/

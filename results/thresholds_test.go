@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -186,6 +187,7 @@ func FuzzParseThreshold(f *testing.F) {
 	for _, s := range [][2]string{
 		{"p99", "< 5ms"}, {"error_rate", "< 0.1%"}, {"ops_per_s", "> 10k"}, {"publish.p99.9", ">= 1.5s"},
 		{"p99", "5ms"}, {"max", "<"}, {"error_rate", "<= 1e-3"}, {"p50", "< 200µs"}, {"bytes_per_s", "> 1G"},
+		{"lost", "== 0"}, {"unread", "<= 1k"}, {"failed_rate", "< 1%"}, {"unsent", "== 1.5"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -195,12 +197,15 @@ func FuzzParseThreshold(f *testing.F) {
 			return
 		}
 		switch th.Op {
-		case "<", "<=", ">", ">=":
+		case "<", "<=", ">", ">=", "==":
 		default:
 			t.Fatalf("accepted operator %q", th.Op)
 		}
 		if th.Value < 0 || th.Value != th.Value {
 			t.Fatalf("accepted value %v from %q", th.Value, expr)
+		}
+		if th.Metric.IsCount() && th.Value != math.Trunc(th.Value) {
+			t.Fatalf("accepted a count of %v from %q", th.Value, expr)
 		}
 		again, err := results.ParseThreshold(th.Metric.Name, th.Text)
 		if err != nil {
@@ -208,6 +213,40 @@ func FuzzParseThreshold(f *testing.F) {
 		}
 		if again.Op != th.Op || again.Value != th.Value || again.Metric.Name != th.Metric.Name {
 			t.Fatalf("%q reads as %+v, its spelling %q as %+v", expr, th, th.Text, again)
+		}
+	})
+}
+
+// FuzzParseMaxRegression checks that no input panics the rule parser and
+// that every rule it accepts has a unit that suits its metric and an
+// allowance that is a non-negative number.
+func FuzzParseMaxRegression(f *testing.F) {
+	for _, s := range []string{
+		results.DefaultMaxRegression, "p50=2ms,lost=0", "unsent=10%,duplicates=3", "failed_rate=0.5pp",
+		"lost=1.5", "p99=10", "ops_per_s=0.1pp", ",,", "p99=10%,p99=20%", "end_to_end.max=1s",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rules, err := results.ParseMaxRegression(s)
+		if err != nil {
+			return
+		}
+		if len(rules) == 0 {
+			t.Fatalf("%q accepted with no rule", s)
+		}
+		for _, r := range rules {
+			if r.Allowed < 0 || r.Allowed != r.Allowed {
+				t.Fatalf("%q: allowance %v", s, r.Allowed)
+			}
+			m := r.Metric
+			ok := r.Unit == "%" ||
+				(r.Unit == "pp" && m.Unit() == "fraction") ||
+				(r.Unit == "ns" && m.IsLatency()) ||
+				(r.Unit == "count" && m.IsCount() && r.Allowed == math.Trunc(r.Allowed))
+			if !ok {
+				t.Fatalf("%q: rule %+v has unit %q for metric %s (%s)", s, r, r.Unit, m.Name, m.Unit())
+			}
 		}
 	})
 }
