@@ -45,8 +45,11 @@ generate:
 
 STATICCHECK_VERSION ?= v0.8.2
 
-## lint: go vet, staticcheck (pinned, fetched through the Go module proxy) and gofmt.
+## lint: go vet, staticcheck (pinned, fetched through the Go module proxy), gofmt,
+## and go.mod/go.sum as `go mod tidy` would leave them (direct requirements
+## not marked indirect, no missing or stale go.sum lines).
 lint:
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run 'go mod tidy' and commit the result"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
@@ -56,6 +59,7 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./results/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseThreshold$$' -fuzztime 30s ./results/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMaxRegression$$' -fuzztime 30s ./results/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./scenarios/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/

@@ -54,11 +54,11 @@ func (r Row) Cells() []string {
 // Legend explains the columns, one sentence each.
 func Legend() []string {
 	return []string{
-		"caller waits: what the sending service waited for at the same offered load — the response for REST, gRPC and queue rpc, the broker's confirm for queue oneway and events.",
+		"caller waits: what the sending service waited for in the same-load phase (open loop) — the response for REST, gRPC and queue rpc, the broker's confirm for queue oneway and events.",
 		"end to end: from when the operation was due to when the receiving service had it (coordinated omission corrected); for calls, the response.",
 		"max ops/s: the throughput reached in the saturation phase.",
-		"CPU/op: this process's CPU time per operation at the same offered load; it includes embedded targets and the embedded Kafka broker, not an external broker such as RabbitMQ.",
-		"delivered: messages received out of those expected over both phases (sent × subscribing groups), lost and duplicated ones; for calls, answers out of requests.",
+		"CPU/op: this process's CPU time per operation in the same-load phase; it includes embedded targets and the embedded Kafka broker, not an external broker such as RabbitMQ.",
+		"delivered: messages received out of those expected over every run of both phases (sent × subscribing groups), lost, unread (still queued when the drain ended, where the run counted them) and duplicated ones; for calls, answers out of requests.",
 	}
 }
 

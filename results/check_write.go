@@ -80,9 +80,9 @@ func (rep *CheckReport) table() *table {
 		}
 		row := []string{r.Group, r.Kind, metric}
 		if relative {
-			row = append(row, r.formatValue(r.Baseline))
+			row = append(row, r.formatValue(r.Baseline, r.baseNA))
 		}
-		row = append(row, r.formatValue(r.Current))
+		row = append(row, r.formatValue(r.Current, r.curNA))
 		if relative {
 			row = append(row, r.formatChange())
 		}
@@ -96,7 +96,10 @@ func (rep *CheckReport) table() *table {
 	return t
 }
 
-func (r CheckRow) formatValue(v *float64) string {
+func (r CheckRow) formatValue(v *float64, noSamples bool) string {
+	if noSamples {
+		return NA
+	}
 	if v == nil {
 		return "-"
 	}
@@ -104,7 +107,7 @@ func (r CheckRow) formatValue(v *float64) string {
 }
 
 func (r CheckRow) formatChange() string {
-	if r.Kind != "regression" || r.Current == nil {
+	if r.Kind != "regression" || r.Current == nil || r.Baseline == nil {
 		return ""
 	}
 	if r.Change == nil {
@@ -119,6 +122,8 @@ func (r CheckRow) formatChange() string {
 			return "+" + FormatNS(c)
 		}
 		return FormatNS(c)
+	case "count":
+		return fmt.Sprintf("%+g", c)
 	}
 	return fmt.Sprintf("%+.1f%%", c)
 }

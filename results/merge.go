@@ -58,9 +58,13 @@ func MergeResults(rs []*Result) (*Result, error) {
 		out.Counts.Sent += r.Counts.Sent
 		out.Counts.OK += r.Counts.OK
 		out.Counts.Errors += r.Counts.Errors
+		out.Counts.Unsent += r.Counts.Unsent
 		if r.Counts.Delivery != nil {
 			if out.Counts.Delivery == nil {
 				out.Counts.Delivery = &Delivery{}
+				if r.Counts.Delivery.Unread != nil {
+					out.Counts.Delivery.Unread = new(int64)
+				}
 			}
 			addDelivery(out.Counts.Delivery, r.Counts.Delivery)
 		}
@@ -172,6 +176,12 @@ func addDelivery(sum, d *Delivery) {
 	sum.Duplicates += d.Duplicates
 	sum.Redelivered += d.Redelivered
 	sum.Lost += d.Lost
+	// A sum of unread messages is known only when every part counted them.
+	if sum.Unread != nil && d.Unread != nil {
+		*sum.Unread += *d.Unread
+	} else {
+		sum.Unread = nil
+	}
 	sum.Outstanding += d.Outstanding
 	sum.OutOfOrder += d.OutOfOrder
 }

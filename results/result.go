@@ -6,7 +6,11 @@
 // commsbench results by importing this package alone.
 package results
 
-import "time"
+import (
+	"fmt"
+	"math"
+	"time"
+)
 
 // SchemaVersion is the version of the result file format written by this
 // package. Readers refuse files with another version rather than guess.
@@ -157,8 +161,15 @@ type Delivery struct {
 	Duplicates int64 `json:"duplicates"`
 	// Redelivered are messages the broker delivered again after a requeue.
 	Redelivered int64 `json:"redelivered"`
-	// Lost messages were confirmed but never received by the end of the drain.
+	// Lost messages were confirmed but never received by the end of the
+	// drain. When Unread is present they exclude the messages still queued
+	// (or not yet read) then; when it is absent, as in files written before
+	// unread was counted, lost may include them.
 	Lost int64 `json:"lost"`
+	// Unread messages were still in the queue, or not yet read from the
+	// stream, at the drain timeout: late, not lost. Absent when the
+	// transport did not count them.
+	Unread *int64 `json:"unread,omitempty"`
 	// Outstanding messages were sent, neither confirmed nor received.
 	Outstanding int64 `json:"outstanding"`
 	OutOfOrder  int64 `json:"out_of_order"`
@@ -175,13 +186,15 @@ type Throughput struct {
 	ConsumedBytesPerS float64 `json:"consumed_bytes_per_s,omitempty"`
 }
 
-// TimelinePoint is one second of the measured period.
+// TimelinePoint is one second of the measured period. P50NS and P99NS
+// are absent for a second in which no operation finished: they do not
+// exist then, and are not 0.
 type TimelinePoint struct {
 	TS     float64 `json:"t_s"`
 	Ops    int64   `json:"ops"`
 	Errors int64   `json:"errors"`
-	P50NS  int64   `json:"p50_ns"`
-	P99NS  int64   `json:"p99_ns"`
+	P50NS  int64   `json:"p50_ns,omitempty"`
+	P99NS  int64   `json:"p99_ns,omitempty"`
 }
 
 // Subscriber is one consumer group of an event run.
@@ -222,10 +235,58 @@ func (r *Result) MainLatency() string {
 	return Response
 }
 
-// ErrorRate is errors / sent, 0 when nothing was sent.
+// ErrorRate is errors / sent, 0 when nothing was sent. Operations that
+// were due but never sent are not in it: FailedRate counts them.
 func (r *Result) ErrorRate() float64 {
 	if r.Counts.Sent == 0 {
 		return 0
 	}
 	return float64(r.Counts.Errors) / float64(r.Counts.Sent)
 }
+
+// Asked is the number of measured operations that were due: those sent and
+// those never sent (open loop).
+func (r *Result) Asked() int64 { return r.Counts.Sent + r.Counts.Unsent }
+
+// FailedRate is the share of the asked operations that did not succeed:
+// (errors + unsent) / (sent + unsent), 0 when nothing was asked. Where the
+// error rate says how the target answered what it was sent, the failed
+// rate says how much of the asked load went unserved.
+func (r *Result) FailedRate() float64 {
+	if r.Asked() == 0 {
+		return 0
+	}
+	return float64(r.Counts.Errors+r.Counts.Unsent) / float64(r.Asked())
+}
+
+// KeptUpShare is the share of the asked operations that were sent, 1 when
+// nothing was asked.
+func (r *Result) KeptUpShare() float64 {
+	if r.Asked() == 0 {
+		return 1
+	}
+	return float64(r.Counts.Sent) / float64(r.Asked())
+}
+
+// Measured says whether the run measured at least one operation. A run
+// that did not has no latency, error rate or throughput to report, only
+// zeros that would read as figures.
+func (r *Result) Measured() bool { return r.Counts.Sent > 0 }
+
+// NothingMeasured says why the run measured nothing, as a sentence for the
+// user; it is nil when the run measured something.
+func (r *Result) NothingMeasured() error {
+	if r.Measured() {
+		return nil
+	}
+	period := fmt.Sprintf("the %gs measured period", round3(r.DurationS))
+	switch {
+	case r.Counts.Unsent > 0:
+		return fmt.Errorf("nothing was measured: %d operations were due in %s but none was sent; the target (or this machine) did not keep up at all: lower the rate or check the target", r.Counts.Unsent, period)
+	case r.Load.Mode == OpenLoop && r.Load.Rate*r.DurationS < 1:
+		return fmt.Errorf("nothing was measured: at %g ops/s %s schedules no operation; ask for a higher rate or a longer duration", r.Load.Rate, period)
+	}
+	return fmt.Errorf("nothing was measured: no operation was sent in %s; ask for a longer duration or more operations", period)
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -170,7 +170,11 @@ func (r *Result) DeliverySummary() string {
 	} else {
 		parts = append(parts, fmt.Sprintf("confirmed %d", d.Confirmed))
 	}
-	parts = append(parts, fmt.Sprintf("received %d", d.Received), fmt.Sprintf("lost %d", d.Lost), fmt.Sprintf("duplicates %d", d.Duplicates))
+	parts = append(parts, fmt.Sprintf("received %d", d.Received), fmt.Sprintf("lost %d", d.Lost))
+	if d.Unread != nil {
+		parts = append(parts, fmt.Sprintf("unread %d", *d.Unread))
+	}
+	parts = append(parts, fmt.Sprintf("duplicates %d", d.Duplicates))
 	for _, x := range []struct {
 		name string
 		v    int64
@@ -208,7 +212,10 @@ func writeText(w io.Writer, r *Result) error {
 	fmt.Fprintf(tw, "%s\n", r.Headline())
 	fmt.Fprintf(tw, "  asked\t%s\n", r.AskedLoad())
 	fmt.Fprintf(tw, "  achieved\t%s\n", r.AchievedLoad())
-	fmt.Fprintf(tw, "  counts\tsent %d, ok %d, errors %d (%s)%s\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()), unsentText(r.Counts.Unsent))
+	fmt.Fprintf(tw, "  counts\t%s\n", r.CountsSummary())
+	if u := r.UnsentSummary(); u != "" {
+		fmt.Fprintf(tw, "  unsent\t%s\n", u)
+	}
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(tw, "  errors\t%s\n", e)
 	}
@@ -238,8 +245,7 @@ func writeText(w io.Writer, r *Result) error {
 		for _, row := range rows {
 			fmt.Fprintf(tw, "  %s\t", pad(row.name))
 			for _, p := range summaryPercentiles {
-				v, _ := row.l.Quantile(p)
-				fmt.Fprintf(tw, "%s\t", FormatNS(v))
+				fmt.Fprintf(tw, "%s\t", row.l.FormatFigure(p))
 			}
 			fmt.Fprintf(tw, "%d\t\n", row.l.Count)
 		}
@@ -261,7 +267,10 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	fmt.Fprintf(w, "| | |\n|---|---|\n")
 	fmt.Fprintf(w, "| asked | %s |\n", escapeMD(r.AskedLoad()))
 	fmt.Fprintf(w, "| achieved | %s |\n", escapeMD(r.AchievedLoad()))
-	fmt.Fprintf(w, "| counts | sent %d, ok %d, errors %d (%s)%s |\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()), unsentText(r.Counts.Unsent))
+	fmt.Fprintf(w, "| counts | %s |\n", escapeMD(r.CountsSummary()))
+	if u := r.UnsentSummary(); u != "" {
+		fmt.Fprintf(w, "| unsent | %s |\n", escapeMD(u))
+	}
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(w, "| errors | %s |\n", escapeMD(e))
 	}
@@ -281,8 +290,7 @@ func writeMarkdown(w io.Writer, r *Result) error {
 		for _, row := range rows {
 			fmt.Fprintf(w, "| %s |", escapeMD(row.name))
 			for _, p := range summaryPercentiles {
-				v, _ := row.l.Quantile(p)
-				fmt.Fprintf(w, " %s |", FormatNS(v))
+				fmt.Fprintf(w, " %s |", row.l.FormatFigure(p))
 			}
 			fmt.Fprintf(w, " %d |\n", row.l.Count)
 		}
@@ -313,15 +321,18 @@ func WriteRuns(w io.Writer, rs []*Result, format string) error {
 			asked = fmt.Sprintf("%d workers", r.Load.Concurrency)
 		}
 		main := r.MainLatency()
-		row := []string{r.Transport, r.Label, r.Load.Mode, asked, FormatRate(r.Throughput.OpsPerS), FormatPercent(r.ErrorRate()), strings.ReplaceAll(main, "_", " ")}
+		errs := NA
+		if r.Counts.Sent > 0 {
+			errs = FormatPercent(r.ErrorRate())
+		}
+		row := []string{r.Transport, r.Label, r.Load.Mode, asked, FormatRate(r.Throughput.OpsPerS), errs, strings.ReplaceAll(main, "_", " ")}
 		l := r.Latency[main]
 		for _, p := range summaryPercentiles {
 			if l == nil {
 				row = append(row, "-")
 				continue
 			}
-			v, _ := l.Quantile(p)
-			row = append(row, FormatNS(v))
+			row = append(row, l.FormatFigure(p))
 		}
 		rows = append(rows, row)
 	}
@@ -351,9 +362,27 @@ func WriteRuns(w io.Writer, rs []*Result, format string) error {
 	return tw.Flush()
 }
 
-func unsentText(n int64) string {
-	if n == 0 {
+// CountsSummary is the counts line: sent, ok, errors with the error rate,
+// and the operations never sent beside them.
+func (r *Result) CountsSummary() string {
+	c := r.Counts
+	rate := NA
+	if c.Sent > 0 {
+		rate = FormatPercent(r.ErrorRate())
+	}
+	s := fmt.Sprintf("sent %d, ok %d, errors %d (%s)", c.Sent, c.OK, c.Errors, rate)
+	if c.Unsent > 0 {
+		s += fmt.Sprintf(", unsent %d (errors and unsent: %s of the asked)", c.Unsent, FormatPercent(r.FailedRate()))
+	}
+	return s
+}
+
+// UnsentSummary says how much of the asked load was sent, when some of it
+// was not ("" otherwise).
+func (r *Result) UnsentSummary() string {
+	if r.Counts.Unsent == 0 {
 		return ""
 	}
-	return fmt.Sprintf(", unsent %d", n)
+	return fmt.Sprintf("the target kept up with %s of the asked rate: %d of the %d operations due were never sent",
+		FormatPercent(r.KeptUpShare()), r.Counts.Unsent, r.Asked())
 }

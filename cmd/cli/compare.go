@@ -100,6 +100,14 @@ figure: "+12.3%" when the Mann–Whitney U test finds the difference significant
 (p < --alpha), "~" when it does not. With fewer than 4 runs a side nothing is
 tested: deltas are then marked "*" and a footnote says so.
 
+When some runs left operations unsent, an unsent column follows the error rate;
+brokered runs add their message counts: lost, unread, dup (duplicates), ooo
+(out of order) and redeliv (redelivered), whose delta is a number of messages.
+A figure of nothing (a latency with no samples, an error rate of no operation)
+shows as n/a, never as 0. When the baseline and another side asked for
+different loads (rate, workers, connections, payload size, transport options),
+a note says so: a difference may then be the load's.
+
 --format benchfmt writes the runs in Go benchmark format, one line per run,
 for the stock benchstat (benchstat -col side FILE).
 

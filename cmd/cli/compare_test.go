@@ -150,13 +150,17 @@ func TestCheckExitCodes(t *testing.T) {
 		args []string
 		code int
 		out  string // must appear on stdout
+		err  string // must appear on stderr
 	}{
 		// The same runs on both sides cannot regress.
-		{"identical sides pass", []string{"check", "--baseline", testBase, "--current", testBase}, ExitOK, "PASS: all 12 checks passed"},
-		// 64 KiB payloads raise the p50 significantly (p=0.029, 4 runs a side).
-		{"a significant regression fails", []string{"check", "--baseline", testBase, "--current", testHead, "--max-regression", "p50=10%", "--group-by", "transport,label"}, ExitCheckFailed, "significant regression (p=0.029)"},
+		{"identical sides pass", []string{"check", "--baseline", testBase, "--current", testBase}, ExitOK, "PASS: all 12 checks passed", ""},
+		// head/ sent 64 KiB where base/ sent 256 B: a change would be the
+		// load's, so check refuses…
+		{"unlike loads are refused", []string{"check", "--baseline", testBase, "--current", testHead, "--max-regression", "p50=10%"}, ExitUsage, "", "asked for different loads"},
+		// …unless told, and then 64 KiB payloads raise the p50 significantly (p=0.029, 4 runs a side).
+		{"a significant regression fails", []string{"check", "--baseline", testBase, "--current", testHead, "--max-regression", "p50=10%", "--group-by", "transport,label", "--allow-load-change"}, ExitCheckFailed, "significant regression (p=0.029)", ""},
 		// Markdown for the job summary.
-		{"markdown", []string{"check", "--baseline", testBase, "--current", testBase, "--format", "markdown"}, ExitOK, "### commsbench check: PASS"},
+		{"markdown", []string{"check", "--baseline", testBase, "--current", testBase, "--format", "markdown"}, ExitOK, "### commsbench check: PASS", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +170,9 @@ func TestCheckExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(stdout, tt.out) {
 				t.Errorf("stdout does not say %q:\n%s", tt.out, stdout)
+			}
+			if !strings.Contains(stderr, tt.err) || (tt.err != "" && !strings.Contains(stderr, "--allow-load-change")) {
+				t.Errorf("stderr does not say %q and name --allow-load-change:\n%s", tt.err, stderr)
 			}
 		})
 	}

@@ -186,6 +186,8 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		return res, &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %.1fs of measurement; the result above is partial", res.DurationS)}
 	case err != nil:
 		return res, &ExitError{Code: ExitFailure, Err: err}
+	case !res.Measured():
+		return res, &ExitError{Code: ExitFailure, Err: res.NothingMeasured()}
 	case res.Counts.Sent > 0 && res.Counts.OK == 0:
 		return res, &ExitError{Code: ExitFailure, Err: fmt.Errorf("every operation failed (%s)", res.ErrorSummary())}
 	}
