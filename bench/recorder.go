@@ -35,6 +35,7 @@ type sample struct {
 	service  int64
 	delay    int64 // -1 in closed loop
 	class    string
+	err      error // set with class: the first of each class is kept
 }
 
 // recorder is a worker's half: a buffer it alone writes.
@@ -79,6 +80,8 @@ type collector struct {
 	response, service, delay *hdrhistogram.Histogram
 	ok, errs                 int64
 	classes                  map[string]int64
+	firstErrors              map[string]string
+	reach                    reachability
 	lastDone                 int64
 	open                     map[int64]*second
 	cur                      *second // open[curSec], or nil once that second closed
@@ -99,6 +102,8 @@ func newCollector(r *run) *collector {
 		delay:    results.NewHistogram(),
 		classes:  map[string]int64{},
 		open:     map[int64]*second{},
+
+		firstErrors: map[string]string{},
 	}
 }
 
@@ -147,13 +152,19 @@ func (c *collector) record(s *sample) {
 	}
 	if s.class != "" {
 		c.errs++
-		c.classes[s.class]++
+		if c.classes[s.class]++; c.classes[s.class] == 1 {
+			c.firstErrors[s.class] = firstErrorText(s.class, s.err)
+		}
 		if o != nil {
 			o.errs++
+		}
+		if Unreached(s.class) {
+			c.reach.failed(s.done)
 		}
 		return
 	}
 	c.ok++
+	c.reach.ok(s.done)
 	response := clamp(s.response)
 	_ = c.response.RecordValue(response)
 	_ = c.service.RecordValue(clamp(s.service))
@@ -265,13 +276,18 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 			Requests:     o.Requests,
 			TimeoutS:     o.Timeout.Seconds(),
 		},
-		Counts:   results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
-		Errors:   c.classes,
-		Latency:  map[string]*results.Latency{},
-		Timeline: c.timeline,
+		Counts: results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
+		Errors: c.classes,
+
+		Unreachable: c.reach.result(elapsed, c.r.backedOff.Load()),
+		Latency:     map[string]*results.Latency{},
+		Timeline:    c.timeline,
 	}
 	if res.Timeline == nil {
 		res.Timeline = []results.TimelinePoint{}
+	}
+	if len(c.firstErrors) > 0 {
+		res.FirstErrors = c.firstErrors
 	}
 	if o.Rate > 0 {
 		res.Load.Mode = results.OpenLoop

@@ -212,7 +212,7 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	progress := newProgressLine(f, o.Quiet, spec.Transport)
-	res, err := bench.Run(ctx, w, o.engineOptions(spec.Connections, observedProgress(ctx, progress.callback())))
+	res, err := bench.Run(ctx, w, withLimitCheck(f, o.engineOptions(spec.Connections, observedProgress(ctx, progress.callback()))))
 	progress.done()
 	stopProfile()
 	if res == nil {
@@ -257,31 +257,32 @@ func executeRun(ctx context.Context, f *Factory, o *RunOptions, spec runSpec) er
 	return nil
 }
 
-// writeRunOutputs writes the result file and prints the summary.
+// writeRunOutputs prints the summary and writes the result file, in that
+// order: a result file that cannot be written (a full disk) must not take
+// the summary with it, and its content then goes to a temporary file
+// whose path the error names.
 func writeRunOutputs(f *Factory, o *RunOptions, res *results.Result) error {
 	summaryOut := f.IO.Out
-	switch o.Out {
-	case "":
-	case "-":
+	if o.Out == "-" {
 		if err := results.Encode(f.IO.Out, res); err != nil {
 			return err
 		}
 		summaryOut = f.IO.ErrOut
-	default:
-		if err := results.WriteFile(o.Out, res); err != nil {
-			return err
-		}
 	}
-	if o.Quiet || (o.Out == "-" && o.Format == results.FormatJSON) {
-		return nil
+	var sumErr error
+	if !o.Quiet && (o.Out != "-" || o.Format != results.FormatJSON) {
+		sumErr = results.WriteSummary(summaryOut, res, o.Format)
 	}
-	if err := results.WriteSummary(summaryOut, res, o.Format); err != nil {
+	if o.Out == "" || o.Out == "-" {
+		return sumErr
+	}
+	if _, err := results.WriteFileOrFallback(o.Out, res); err != nil {
 		return err
 	}
-	if o.Out != "" && o.Out != "-" && o.Format != results.FormatJSON {
+	if !o.Quiet && o.Format != results.FormatJSON {
 		fmt.Fprintf(summaryOut, "  result written to %s\n", o.Out)
 	}
-	return nil
+	return sumErr
 }
 
 // NewCmdRun is "commsbench run <transport>".

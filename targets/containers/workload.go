@@ -52,3 +52,11 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	r.Notes = append(r.Notes, fmt.Sprintf("The %s broker ran in a Docker container (%s) on the load generator's machine, sharing its CPUs.", w.broker.Kind.Title(), w.broker.Image))
 	return err
 }
+
+// Descriptors is the transport's, when it says.
+func (w *Workload) Descriptors() int {
+	if n, ok := w.Workload.(bench.DescriptorNeeder); ok {
+		return n.Descriptors()
+	}
+	return 0
+}
