@@ -19,7 +19,7 @@ func WriteFileOrFallback(path string, r *Result) (written string, err error) {
 	if ferr != nil {
 		return "", fmt.Errorf("%w; saving it to a temporary file failed too (%v): only the summary above is left", werr, ferr)
 	}
-	return fallback, fmt.Errorf("%w; the result was saved to %s instead: move it where it belongs once there is room", werr, fallback)
+	return fallback, fmt.Errorf("%w; the result was saved to %s instead", werr, fallback)
 }
 
 // writeTemp writes r to a new file in the temporary directory.
