@@ -77,3 +77,29 @@ func (r *Result) FirstErrorLines() []string {
 	}
 	return lines
 }
+
+// addUnreachable adds b to a, for results measured at the same time:
+// attempts and rates add up, and windows that overlap become one.
+func addUnreachable(a, b *Unreachable) *Unreachable {
+	if b == nil {
+		return a
+	}
+	if a == nil {
+		a = &Unreachable{}
+	}
+	a.FailedAttempts += b.FailedAttempts
+	a.FailedPerS += b.FailedPerS
+	a.BackoffMinS = max(a.BackoffMinS, b.BackoffMinS)
+	a.BackoffMaxS = max(a.BackoffMaxS, b.BackoffMaxS)
+	ws := append(append([]Window(nil), a.Windows...), b.Windows...)
+	sort.Slice(ws, func(i, j int) bool { return ws[i].FromS < ws[j].FromS })
+	a.Windows = nil
+	for _, w := range ws {
+		if n := len(a.Windows); n > 0 && w.FromS <= a.Windows[n-1].ToS {
+			a.Windows[n-1].ToS = max(a.Windows[n-1].ToS, w.ToS)
+			continue
+		}
+		a.Windows = append(a.Windows, w)
+	}
+	return a
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -122,5 +123,27 @@ func TestWriteFileOrFallback(t *testing.T) {
 	back, rerr := results.ReadFile(written)
 	if rerr != nil || back.Counts != r.Counts {
 		t.Errorf("the fallback file does not hold the result: %v", rerr)
+	}
+}
+
+// TestMergeKeepsWhatWasUnreachable: two generators that lost the target
+// at overlapping times merge into one window, with their attempts added
+// and each class's first error kept.
+func TestMergeKeepsWhatWasUnreachable(t *testing.T) {
+	a, b := hostileResult(t), hostileResult(t)
+	a.Env.Hostname, b.Env.Hostname = "gen-a", "gen-b"
+	b.Unreachable = &results.Unreachable{FailedAttempts: 100, FailedPerS: 10, Windows: []results.Window{{FromS: 4, ToS: 5}, {FromS: 9, ToS: 9.5}}}
+	b.FirstErrors = map[string]string{"connection_refused": "from gen-b", "timeout": "i/o timeout"}
+	m, err := results.MergeResults([]*results.Result{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := m.Unreachable
+	want := []results.Window{{FromS: 2.5, ToS: 5}, {FromS: 7, ToS: 7.5}, {FromS: 9, ToS: 9.5}}
+	if u.FailedAttempts != 3100 || u.FailedPerS != 310 || u.BackoffMaxS != 0.1 || !reflect.DeepEqual(u.Windows, want) {
+		t.Errorf("merged %+v, want 3100 attempts at 310/s, the backoff, windows %+v", u, want)
+	}
+	if m.FirstErrors["connection_refused"] != a.FirstErrors["connection_refused"] || m.FirstErrors["timeout"] != "i/o timeout" {
+		t.Errorf("first errors %v", m.FirstErrors)
 	}
 }
