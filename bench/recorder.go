@@ -96,14 +96,13 @@ type collector struct {
 
 func newCollector(r *run) *collector {
 	return &collector{
-		r:        r,
-		response: results.NewHistogram(),
-		service:  results.NewHistogram(),
-		delay:    results.NewHistogram(),
-		classes:  map[string]int64{},
-		open:     map[int64]*second{},
-
+		r:           r,
+		response:    results.NewHistogram(),
+		service:     results.NewHistogram(),
+		delay:       results.NewHistogram(),
+		classes:     map[string]int64{},
 		firstErrors: map[string]string{},
+		open:        map[int64]*second{},
 	}
 }
 
@@ -276,9 +275,8 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 			Requests:     o.Requests,
 			TimeoutS:     o.Timeout.Seconds(),
 		},
-		Counts: results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
-		Errors: c.classes,
-
+		Counts:      results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
+		Errors:      c.classes,
 		Unreachable: c.reach.result(elapsed, c.r.backedOff.Load()),
 		Latency:     map[string]*results.Latency{},
 		Timeline:    c.timeline,
