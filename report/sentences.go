@@ -164,7 +164,14 @@ func Sentences(rows []Row) []string {
 			if res == nil || res.Counts.Errors == 0 {
 				continue
 			}
-			add("%s had %d errors out of %d operations in the %s phase (%s).", capitalize(names[i]), res.Counts.Errors, res.Counts.Sent, phaseWords(res.Phase, res.Load.Mode), res.ErrorSummary())
+			phase := phaseWords(res.Phase, res.Load.Mode)
+			add("%s had %d errors out of %d operations in the %s phase (%s).", capitalize(names[i]), res.Counts.Errors, res.Counts.Sent, phase, res.ErrorSummary())
+			if res.MostlyErrors() != "" {
+				add("That is mostly errors: the latency figures of %s's %s phase describe the few operations that succeeded, not the target.", names[i], phase)
+			}
+			if u := res.UnreachableSentence(); u != "" {
+				add("In %s's %s phase %s.", names[i], phase, u)
+			}
 		}
 	}
 
