@@ -117,6 +117,10 @@ type Options struct {
 	// Progress, if set, is called about once a second from the engine's
 	// collector goroutine. It must return quickly.
 	Progress func(Progress)
+	// SkipLimitCheck skips the check of the workload's file descriptors
+	// against the process's limit (see CheckDescriptors). It exists for
+	// tests that reproduce a run running out of descriptors.
+	SkipLimitCheck bool
 }
 
 // Validate reports options that cannot make a run.
@@ -164,6 +168,12 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 			err = cerr
 		}
 	}()
+	// Checked before Start, which opens the first connections.
+	if n, ok := w.(DescriptorNeeder); ok && !o.SkipLimitCheck {
+		if err := CheckDescriptors(n.Descriptors()); err != nil {
+			return nil, err
+		}
+	}
 	target, err := w.Start(ctx)
 	if err != nil {
 		return nil, err
@@ -201,6 +211,9 @@ type run struct {
 	unsent   atomic.Int64 // open loop: measured operations due before the end, never sent
 	seq      atomic.Int64
 	cpuStart atomic.Pointer[cpuTimes] // set when measuring starts
+	// backedOff is set when a closed-loop worker first waited after an
+	// operation that did not reach the target.
+	backedOff atomic.Bool
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -413,6 +426,8 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 	defer closeClient(c)
 	rec := r.newRecorder()
 	defer rec.flush()
+	var bo backoff
+	defer bo.stop()
 	for r.ctx.Err() == nil {
 		now := time.Now()
 		warm := now.Before(r.measureStart)
@@ -424,12 +439,22 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 				return
 			}
 		}
-		r.do(c, Op{Seq: r.seq.Add(1) - 1, Intended: now, Warmup: warm, Worker: id}, true, rec)
+		class := r.do(c, Op{Seq: r.seq.Add(1) - 1, Intended: now, Warmup: warm, Worker: id}, true, rec)
+		switch {
+		case class == "":
+			bo.reset()
+		case Unreached(class):
+			// The target was not reached: trying again at once would
+			// only measure how fast this machine fails.
+			r.backedOff.Store(true)
+			bo.wait(r.ctx, r.end)
+		}
 	}
 }
 
-// do performs one operation and records it.
-func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
+// do performs one operation, records it, and returns its error class
+// ("" when it succeeded).
+func (r *run) do(c Client, op Op, closed bool, rec *recorder) string {
 	ctx := rec.watch.arm()
 	sent := time.Now()
 	if closed {
@@ -449,7 +474,7 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
 		}
 	}
 	if op.Warmup {
-		return
+		return class
 	}
 	s := sample{
 		done:     int64(done.Sub(r.measureStart)),
@@ -458,10 +483,14 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
 		delay:    -1,
 		class:    class,
 	}
+	if class != "" {
+		s.err = err
+	}
 	if !closed {
 		s.delay = int64(sent.Sub(op.Intended))
 	}
 	rec.add(s)
+	return class
 }
 
 func closeClient(c Client) {

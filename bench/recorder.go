@@ -36,6 +36,7 @@ type sample struct {
 	service  int64
 	delay    int64 // -1 in closed loop
 	class    string
+	err      error // set with class: the first of each class is kept
 }
 
 // recorder is a worker's half: a buffer it alone writes.
@@ -80,6 +81,8 @@ type collector struct {
 	response, service, delay *hdrhistogram.Histogram
 	ok, errs                 int64
 	classes                  map[string]int64
+	firstErrors              map[string]string
+	reach                    reachability
 	lastDone                 int64
 	open                     map[int64]*second
 	cur                      *second // open[curSec], or nil once that second closed
@@ -94,12 +97,13 @@ type collector struct {
 
 func newCollector(r *run) *collector {
 	return &collector{
-		r:        r,
-		response: results.NewHistogram(),
-		service:  results.NewHistogram(),
-		delay:    results.NewHistogram(),
-		classes:  map[string]int64{},
-		open:     map[int64]*second{},
+		r:           r,
+		response:    results.NewHistogram(),
+		service:     results.NewHistogram(),
+		delay:       results.NewHistogram(),
+		classes:     map[string]int64{},
+		firstErrors: map[string]string{},
+		open:        map[int64]*second{},
 	}
 }
 
@@ -148,13 +152,19 @@ func (c *collector) record(s *sample) {
 	}
 	if s.class != "" {
 		c.errs++
-		c.classes[s.class]++
+		if c.classes[s.class]++; c.classes[s.class] == 1 {
+			c.firstErrors[s.class] = firstErrorText(s.class, s.err)
+		}
 		if o != nil {
 			o.errs++
+		}
+		if Unreached(s.class) {
+			c.reach.failed(s.done)
 		}
 		return
 	}
 	c.ok++
+	c.reach.ok(s.done)
 	response := clamp(s.response)
 	_ = c.response.RecordValue(response)
 	_ = c.service.RecordValue(clamp(s.service))
@@ -266,13 +276,17 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 			Requests:     o.Requests,
 			TimeoutS:     o.Timeout.Seconds(),
 		},
-		Counts:   results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
-		Errors:   c.classes,
-		Latency:  map[string]*results.Latency{},
-		Timeline: c.timeline,
+		Counts:      results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
+		Errors:      c.classes,
+		Unreachable: c.reach.result(elapsed, c.r.backedOff.Load()),
+		Latency:     map[string]*results.Latency{},
+		Timeline:    c.timeline,
 	}
 	if res.Timeline == nil {
 		res.Timeline = []results.TimelinePoint{}
+	}
+	if len(c.firstErrors) > 0 {
+		res.FirstErrors = c.firstErrors
 	}
 	if o.Rate > 0 {
 		res.Load.Mode = results.OpenLoop

@@ -147,6 +147,20 @@ func TestSentenceCases(t *testing.T) {
 	if cell := late.Cells()[6]; cell != "30293/30300, 0 lost, 7 unread, 0 dup" {
 		t.Errorf("delivered cell %q", cell)
 	}
+	// A run that is mostly errors, against a target that went away, says so.
+	down := rows[0]
+	down.Saturation.Counts = results.Counts{Sent: 1000, OK: 100, Errors: 900}
+	down.Saturation.Errors = map[string]int64{"connection_refused": 900}
+	down.Saturation.Unreachable = &results.Unreachable{FailedAttempts: 900, FailedPerS: 180, BackoffMinS: 0.001, BackoffMaxS: 0.1, Windows: []results.Window{{FromS: 0.5, ToS: 5}}}
+	got = strings.Join(Sentences([]Row{down}), "\n")
+	for _, want := range []string{
+		"That is mostly errors: the latency figures of REST's saturation phase describe the few operations that succeeded, not the target.",
+		"In REST's saturation phase the target could not be reached from 0.50s to 5.00s of the measurement; 900 attempts failed without reaching it (180/s), each worker waiting 1ms, doubling up to 100ms, before trying again.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("got:\n%s\nwant:\n%s", got, want)
+		}
+	}
 	// Nothing measured, nothing said.
 	if s := Sentences([]Row{rows[5]}); len(s) != 0 {
 		t.Errorf("sentences for a skipped row: %q", s)

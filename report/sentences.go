@@ -194,7 +194,14 @@ func Sentences(rows []Row) []string {
 			if len(runs) > 1 {
 				over = fmt.Sprintf(" over %d runs", len(runs))
 			}
-			add("%s had %d errors out of %d operations in the %s phase%s (%s).", capitalize(names[i]), errs, sent, phaseWords(res.Phase, res.Load.Mode), over, errorClasses(runs))
+			phase := phaseWords(res.Phase, res.Load.Mode)
+			add("%s had %d errors out of %d operations in the %s phase%s (%s).", capitalize(names[i]), errs, sent, phase, over, errorClasses(runs))
+			if res.MostlyErrors() != "" {
+				add("That is mostly errors: the latency figures of %s's %s phase describe the few operations that succeeded, not the target.", names[i], phase)
+			}
+			if u := res.UnreachableSentence(); u != "" {
+				add("In %s's %s phase %s.", names[i], phase, u)
+			}
 		}
 	}
 

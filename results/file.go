@@ -37,11 +37,11 @@ func WriteFile(path string, r *Result) error {
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write result: %w", err)
+		return fmt.Errorf("write result %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, ".commsbench-*.json")
 	if err != nil {
-		return fmt.Errorf("write result: %w", err)
+		return fmt.Errorf("write result %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(buf.Bytes()); err != nil {

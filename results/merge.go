@@ -71,6 +71,15 @@ func MergeResults(rs []*Result) (*Result, error) {
 		for k, v := range r.Errors {
 			out.Errors[k] += v
 		}
+		for k, v := range r.FirstErrors {
+			if out.FirstErrors == nil {
+				out.FirstErrors = map[string]string{}
+			}
+			if out.FirstErrors[k] == "" {
+				out.FirstErrors[k] = v
+			}
+		}
+		out.Unreachable = addUnreachable(out.Unreachable, r.Unreachable)
 		t := &out.Throughput
 		t.RequestedOpsPerS += r.Throughput.RequestedOpsPerS
 		t.OpsPerS += r.Throughput.OpsPerS

@@ -71,11 +71,18 @@ type Result struct {
 	// (for example prefetch, partitions, grpc_mode), for the record.
 	Options map[string]any `json:"options,omitempty"`
 
-	Counts     Counts              `json:"counts"`
-	Errors     map[string]int64    `json:"errors"`
-	Throughput Throughput          `json:"throughput"`
-	Latency    map[string]*Latency `json:"latency"`
-	Timeline   []TimelinePoint     `json:"timeline"`
+	Counts Counts           `json:"counts"`
+	Errors map[string]int64 `json:"errors"`
+	// FirstErrors holds, for each error class, the message of its first
+	// occurrence: the cause a reader needs, kept once rather than logged
+	// once per failure.
+	FirstErrors map[string]string `json:"first_errors,omitempty"`
+	// Unreachable describes the operations that never reached the target
+	// (refused, or not attempted for lack of descriptors or ports).
+	Unreachable *Unreachable        `json:"unreachable,omitempty"`
+	Throughput  Throughput          `json:"throughput"`
+	Latency     map[string]*Latency `json:"latency"`
+	Timeline    []TimelinePoint     `json:"timeline"`
 
 	// Subscribers has one entry per consumer group (event transport).
 	Subscribers []Subscriber `json:"subscribers,omitempty"`
@@ -173,6 +180,29 @@ type Delivery struct {
 	// Outstanding messages were sent, neither confirmed nor received.
 	Outstanding int64 `json:"outstanding"`
 	OutOfOrder  int64 `json:"out_of_order"`
+}
+
+// Unreachable is what the run saw of a target it could not reach.
+type Unreachable struct {
+	// FailedAttempts are the measured operations that failed without
+	// reaching the target; FailedPerS is their rate over the measured period.
+	FailedAttempts int64   `json:"failed_attempts"`
+	FailedPerS     float64 `json:"failed_per_s"`
+	// BackoffMaxS is set when closed-loop workers backed off after such a
+	// failure (doubling from BackoffMinS up to BackoffMaxS, reset by a
+	// success), so the failed attempts are bounded, not a measure of how
+	// fast this machine's kernel refuses.
+	BackoffMinS float64 `json:"backoff_min_s,omitempty"`
+	BackoffMaxS float64 `json:"backoff_max_s,omitempty"`
+	// Windows are the periods, from the start of measurement, when more
+	// operations failed unreached than succeeded.
+	Windows []Window `json:"windows,omitempty"`
+}
+
+// Window is a period of the measurement, in seconds from its start.
+type Window struct {
+	FromS float64 `json:"from_s"`
+	ToS   float64 `json:"to_s"`
 }
 
 // Throughput is the achieved rate of the measured period.

@@ -209,6 +209,9 @@ var summaryPercentiles = []string{"p50", "p90", "p99", "p99.9", "max"}
 
 func writeText(w io.Writer, r *Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if m := r.MostlyErrors(); m != "" {
+		fmt.Fprintf(tw, "%s\n", m)
+	}
 	fmt.Fprintf(tw, "%s\n", r.Headline())
 	fmt.Fprintf(tw, "  asked\t%s\n", r.AskedLoad())
 	fmt.Fprintf(tw, "  achieved\t%s\n", r.AchievedLoad())
@@ -218,6 +221,16 @@ func writeText(w io.Writer, r *Result) error {
 	}
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(tw, "  errors\t%s\n", e)
+	}
+	for i, l := range r.FirstErrorLines() {
+		label := ""
+		if i == 0 {
+			label = "first error"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", label, l)
+	}
+	if u := r.UnreachableSentence(); u != "" {
+		fmt.Fprintf(tw, "  unreachable\t%s\n", u)
 	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(tw, "  delivery\t%s\n", d)
@@ -263,6 +276,9 @@ func writeText(w io.Writer, r *Result) error {
 }
 
 func writeMarkdown(w io.Writer, r *Result) error {
+	if m := r.MostlyErrors(); m != "" {
+		fmt.Fprintf(w, "> **%s**\n\n", escapeMD(m))
+	}
 	fmt.Fprintf(w, "**%s**\n\n", escapeMD(r.Headline()))
 	fmt.Fprintf(w, "| | |\n|---|---|\n")
 	fmt.Fprintf(w, "| asked | %s |\n", escapeMD(r.AskedLoad()))
@@ -273,6 +289,12 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	}
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(w, "| errors | %s |\n", escapeMD(e))
+	}
+	for _, l := range r.FirstErrorLines() {
+		fmt.Fprintf(w, "| first error | %s |\n", escapeMD(l))
+	}
+	if u := r.UnreachableSentence(); u != "" {
+		fmt.Fprintf(w, "| unreachable | %s |\n", escapeMD(u))
 	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(w, "| delivery | %s |\n", escapeMD(d))

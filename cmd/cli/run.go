@@ -155,7 +155,7 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	line := newProgressLine(f, req.Output.Quiet, req.Transport.Name)
-	opts := req.Engine
+	opts := withLimitCheck(f, req.Engine)
 	opts.Progress = progress
 	if opts.Progress == nil {
 		opts.Progress = line.callback()
@@ -229,31 +229,32 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	}
 }
 
-// writeRunOutputs writes the result file and prints the summary.
+// writeRunOutputs prints the summary and writes the result file, in that
+// order: a result file that cannot be written (a full disk) must not take
+// the summary with it, and its content then goes to a temporary file
+// whose path the error names.
 func writeRunOutputs(f *Factory, o runOutput, res *results.Result) error {
 	summaryOut := f.IO.Out
-	switch o.Out {
-	case "":
-	case "-":
+	if o.Out == "-" {
 		if err := results.Encode(f.IO.Out, res); err != nil {
 			return err
 		}
 		summaryOut = f.IO.ErrOut
-	default:
-		if err := results.WriteFile(o.Out, res); err != nil {
-			return err
-		}
 	}
-	if o.Quiet || (o.Out == "-" && o.Format == results.FormatJSON) {
-		return nil
+	var sumErr error
+	if !o.Quiet && (o.Out != "-" || o.Format != results.FormatJSON) {
+		sumErr = results.WriteSummary(summaryOut, res, o.Format)
 	}
-	if err := results.WriteSummary(summaryOut, res, o.Format); err != nil {
+	if o.Out == "" || o.Out == "-" {
+		return sumErr
+	}
+	if _, err := results.WriteFileOrFallback(o.Out, res); err != nil {
 		return err
 	}
-	if o.Out != "" && o.Out != "-" && o.Format != results.FormatJSON {
+	if !o.Quiet && o.Format != results.FormatJSON {
 		fmt.Fprintf(summaryOut, "  result written to %s\n", o.Out)
 	}
-	return nil
+	return sumErr
 }
 
 // NewCmdRun is "commsbench run <transport>": one subcommand per

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -17,9 +18,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	programs := map[string]func(){
 		"commsbench": func() { os.Exit(run()) },
-	})
+	}
+	maps.Copy(programs, hostilePrograms())
+	testscript.Main(m, programs)
 }
 
 // TestScripts runs the command-line acceptance tests in testdata/script.
@@ -36,12 +39,19 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"bgserve":     cmdBgserve,
-			"resultcheck": cmdResultcheck,
-			"sleep":       cmdSleep,
-		},
+		Cmds:      commands(),
+		Condition: hostileCondition,
 	})
+}
+
+func commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"bgserve":     cmdBgserve,
+		"resultcheck": cmdResultcheck,
+		"sleep":       cmdSleep,
+	}
+	maps.Copy(cmds, hostileCommands())
+	return cmds
 }
 
 var listenRE = regexp.MustCompile(`listening on (\S+)`)

@@ -335,6 +335,14 @@ func classify(err error) error {
 	if !ok {
 		return err
 	}
+	if s.Code() == codes.Unavailable {
+		// A call on a connection that could not be made fails with the
+		// dial error in its message: class it by that error, so that it
+		// counts as never having reached the target.
+		if c := bench.ClassOfMessage(s.Message()); c != "" {
+			return bench.WithClass(c, err)
+		}
+	}
 	return bench.WithClass(statusClass(s.Code()), err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -36,6 +37,11 @@ func Listen(addr string, h2c bool) (*Server, error) {
 		Handler:           Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// net/http logs every failed accept ("http: Accept error: ... too
+		// many open files; retrying in 5ms"): out of descriptors, that is
+		// a wall of lines on the terminal. The clients' errors count and
+		// class the same condition, once, in the result.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
