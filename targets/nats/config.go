@@ -81,7 +81,8 @@ type Config struct {
 	Consumers int
 	// Subscribers are the subscriptions of publish mode, each on its own
 	// connection; with QueueGroup they share the messages, otherwise each
-	// receives every message.
+	// receives every message. 0 measures publishing alone: the server
+	// discards every message.
 	Subscribers int
 	QueueGroup  bool
 	// Storage, Replicas and Consumer (pull or push) shape the stream and
@@ -170,8 +171,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("consumers %d: between 0 and %d", c.Consumers, maxMembers)
 	case c.Subscribers < 0 || c.Subscribers > maxMembers:
 		return fmt.Errorf("subscribers %d: between 0 and %d", c.Subscribers, maxMembers)
-	case c.Mode == ModePublish && c.Subscribers < 1:
-		return errors.New("publish mode needs at least one subscriber: without one the server discards every message and nothing can be accounted")
 	case c.Mode == ModeJetStream && c.Consumers < 1:
 		return errors.New("jetstream mode needs at least one consumer")
 	case c.Storage != StorageFile && c.Storage != StorageMemory:

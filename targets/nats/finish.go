@@ -167,6 +167,9 @@ func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.D
 	switch cfg.Mode {
 	case ModePublish:
 		n = append(n, "publish latency is the time to hand a message to the client library (core NATS has no acknowledgement); a message counts as confirmed once a flush after it came back, which proves the server had it")
+		if cfg.Subscribers == 0 {
+			n = append(n, "nobody subscribed: the server discarded every message, so the run measured publishing alone (confirmed counts what a flush proved the server took)")
+		}
 		if slow := w.slowConsumers(); slow > 0 {
 			n = append(n, fmt.Sprintf("%d slow-consumer events: subscribers did not keep up and messages were dropped (%s in errors); lower the rate or add --queue-group subscribers", slow, ClassSlowConsumer))
 		}
@@ -177,7 +180,11 @@ func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.D
 			n = append(n, "out of order is not counted in request mode: concurrent requests have no order to keep")
 		}
 	case ModeJetStream:
-		n = append(n, fmt.Sprintf("publish latency runs until the stream's PubAck; the stream kept messages in %s storage with %d replicas", cfg.Storage, cfg.Replicas))
+		replicas := "1 replica"
+		if cfg.Replicas > 1 {
+			replicas = fmt.Sprintf("%d replicas", cfg.Replicas)
+		}
+		n = append(n, fmt.Sprintf("publish latency runs until the stream's PubAck; the stream kept messages in %s storage with %s", cfg.Storage, replicas))
 	}
 	if lost := w.membersLost.Load(); lost > 0 {
 		n = append(n, fmt.Sprintf("the server closed %d receiving connections during the run (a slow consumer cut off, or the server gone): what they missed is counted as lost", lost))

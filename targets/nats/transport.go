@@ -156,7 +156,7 @@ func (c *runConfig) Options() []transport.Option {
 			{Name: "mode", Usage: "request (request-reply to responders), publish (core publish/subscribe) or jetstream (a stream and a durable consumer)", Value: transport.String(&c.Mode)},
 			{Name: "subject", Usage: "subject to send on (default commsbench.<run-id>.<mode>; " + DefaultEchoSubject + " for request mode with --consumers 0)", Value: transport.String(&c.Subject)},
 			{Name: "consumers", Usage: "request: responders in one queue group (0: they run elsewhere, such as 'commsbench serve nats'); jetstream: members of the durable consumer", Value: transport.Int(&c.Consumers)},
-			{Name: "subscribers", Usage: "publish: subscriptions, each on its own connection, each getting every message unless --queue-group", Value: transport.Int(&c.Subscribers)},
+			{Name: "subscribers", Usage: "publish: subscriptions, each on its own connection, each getting every message unless --queue-group; 0 measures publishing alone", Value: transport.Int(&c.Subscribers)},
 			{Name: "queue-group", Usage: "publish: the subscribers share the messages in one queue group instead of each getting all", Value: transport.Bool(&c.QueueGroup)},
 			{Name: "consumer", Usage: "jetstream: pull or push durable consumer, explicit acks", Value: transport.String(&c.Consumer)},
 			{Name: "storage", Usage: "jetstream: the stream's storage, file or memory", Value: transport.String(&c.Storage)},
@@ -217,8 +217,8 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		return transport.Usagef("--consumers %d: between 0 and %d", c.Consumers, maxMembers)
 	case c.Consumers == 0 && c.Mode == ModeJetStream:
 		return transport.Usagef("--consumers 0: jetstream mode needs at least one consumer to account for the messages")
-	case c.Subscribers < 1 || c.Subscribers > maxMembers:
-		return transport.Usagef("--subscribers %d: between 1 and %d", c.Subscribers, maxMembers)
+	case c.Subscribers < 0 || c.Subscribers > maxMembers:
+		return transport.Usagef("--subscribers %d: between 0 (publish alone) and %d", c.Subscribers, maxMembers)
 	case c.Consumer != ConsumerPull && c.Consumer != ConsumerPush:
 		return transport.Usagef("--consumer %q: choose pull or push", c.Consumer)
 	case c.Storage != StorageFile && c.Storage != StorageMemory:
@@ -378,7 +378,7 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 	}
 	defer e.close()
 	if srv != nil {
-		fmt.Fprintf(out, "nats server listening on %s (embedded nats-server %s, JetStream on a temporary store; %d echo responders on %s); Ctrl-C stops it\n", url, ServerVersion, c.Responders, c.Subject)
+		fmt.Fprintf(out, "nats server listening on %s (embedded nats-server %s, JetStream on a temporary store; echo responders on %s: %d); Ctrl-C stops it\n", url, ServerVersion, c.Subject, c.Responders)
 	} else {
 		fmt.Fprintf(out, "nats echo responders on %s at %s (%d in queue group %s); Ctrl-C stops them\n", c.Subject, RedactURL(url), c.Responders, responderGroup)
 	}
