@@ -159,22 +159,8 @@ func TestProbe(t *testing.T) {
 // measures request-reply against its responders, then serves responders
 // alone on that server.
 func TestServe(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sc := Transport().Serve.NewConfig()
-	set(t, sc.Options(), "addr", "127.0.0.1:0", "responders", "2")
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- sc.Serve(ctx, envOf(nil), pw); pw.Close() }()
-	lines := bufio.NewScanner(pr)
-	if !lines.Scan() {
-		t.Fatalf("no address line: %v", <-done)
-	}
-	first := lines.Text()
-	go func() {
-		for lines.Scan() {
-		}
-	}()
+	first, stop := serve(t, "addr", "127.0.0.1:0", "responders", "2")
+	defer stop()
 	fields := strings.Fields(first)
 	if len(fields) < 5 || !strings.HasPrefix(fields[4], "nats://127.0.0.1:") {
 		t.Fatalf("address line %q", first)
@@ -186,24 +172,43 @@ func TestServe(t *testing.T) {
 	}
 
 	// Responders alone, on the server just started.
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	sc2 := Transport().Serve.NewConfig()
-	set(t, sc2.Options(), "nats-url", url, "subject", "commsbench.other")
-	var out strings.Builder
-	done2 := make(chan error, 1)
-	go func() { done2 <- sc2.Serve(ctx2, envOf(nil), &out) }()
-	time.Sleep(200 * time.Millisecond)
+	line, stop2 := serve(t, "nats-url", url, "subject", "commsbench.other")
+	if !strings.Contains(line, "responders on commsbench.other") {
+		t.Errorf("address line %q", line)
+	}
 	res, _ = run(t, Config{URL: url, Mode: ModeRequest, Consumers: 0, Subject: "commsbench.other"}, bench.Options{Requests: 100})
 	if res.Counts.OK != 100 {
 		t.Errorf("responders alone: ok %d", res.Counts.OK)
 	}
-	cancel2()
-	if err := <-done2; err != nil {
-		t.Errorf("serve responders: %v", err)
+	stop2()
+}
+
+// serve runs 'serve nats' with the options given and returns its first
+// line, printed once it serves, and a function that stops it and checks
+// that it ended well.
+func serve(t *testing.T, kv ...string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	sc := Transport().Serve.NewConfig()
+	set(t, sc.Options(), kv...)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- sc.Serve(ctx, envOf(nil), pw); pw.Close() }()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		cancel()
+		t.Fatalf("no address line: %v", <-done)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("serve: %v", err)
+	first := lines.Text()
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	return first, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve %v: %v", kv, err)
+		}
 	}
 }
 
