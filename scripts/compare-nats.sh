@@ -40,7 +40,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -149,8 +149,8 @@ row() { # LABEL NATS-BENCH-RATES-FILE CB-NAME CB-RATE-EXPR CB-LATENCY
 	p50=$(values "$3" ".latency.$5.p50 / 1e3" | median)
 	p99=$(values "$3" ".latency.$5.p99 / 1e3" | median)
 	awk -v l="$1" -v n="$nb" -v c="$cbr" -v p="$p50" -v q="$p99" -v k="$5" 'BEGIN {
-		r = (n > 0) ? c / n : 0
-		printf "%-16s %14.0f %14.0f %7.2fx %10.1fus %10.1fus  (%s)\n", l, n, c, r, p, q, k }'
+		if (n == "n/a" || c == "n/a") { printf "%-16s %14s %14s   (a run failed: see above)\n", l, n, c; exit }
+		printf "%-16s %14.0f %14.0f %7.2fx %10.1fus %10.1fus  (%s)\n", l, n, c, c / n, p, q, k }'
 }
 row "publish only" nb-pub.rates pub '.throughput.published_per_s' publish
 row "pub+sub: pub" nb-pubsub-pub.rates pubsub '.throughput.published_per_s' publish
