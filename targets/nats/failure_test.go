@@ -293,3 +293,43 @@ func TestServerLostMidRun(t *testing.T) {
 		t.Errorf("the run took %v after the server went away", took)
 	}
 }
+
+// TestServerCannot: a server that lacks what the run needs fails the start
+// with a sentence naming the fix.
+func TestServerCannot(t *testing.T) {
+	plain, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true, MaxPayload: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go plain.Start()
+	if !plain.ReadyForConnections(5 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	defer plain.Shutdown()
+	url := plain.ClientURL()
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		// No JetStream on the server.
+		{"no JetStream", Config{Mode: ModeJetStream, Consumers: 1}, "start it with -js"},
+		// Messages larger than the server's max_payload.
+		{"max payload", Config{Mode: ModePublish, Subscribers: 1, PayloadBytes: 4096}, "max_payload"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.URL = url
+			tc.cfg.RunID = runID(t)
+			w, err := NewWorkload(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			_, err = w.Start(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Start: %v; want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
