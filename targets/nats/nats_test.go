@@ -135,3 +135,25 @@ func TestModesEmbedded(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbeddedServerStore: the embedded server's JetStream store is a
+// temporary directory that Close removes, and a busy port is refused with
+// the way out.
+func TestEmbeddedServerStore(t *testing.T) {
+	s, err := StartServer("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.store); err != nil {
+		t.Fatalf("store: %v", err)
+	}
+	if _, err := StartServer(s.Addr()); err == nil || !strings.Contains(err.Error(), "port 0 picks a free one") {
+		t.Errorf("a second server on %s: %v", s.Addr(), err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.store); !os.IsNotExist(err) {
+		t.Errorf("the store %s is still there after Close (%v)", s.store, err)
+	}
+}
