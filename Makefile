@@ -22,7 +22,7 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 ## run: the main job: every built-in scenario side by side (commsbench suite)
-## on the embedded targets (REST, gRPC, Kafka) and the local RabbitMQ when
+## on the embedded targets (REST, gRPC, Kafka, NATS) and the local RabbitMQ when
 ## one answers (its scenarios are skipped otherwise); under two minutes.
 run: build
 	./$(BIN) suite
@@ -63,6 +63,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./scenarios/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/nats/
 
 clean:
 	rm -rf bin

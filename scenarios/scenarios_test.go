@@ -19,7 +19,7 @@ func TestBuiltinsLoadAndValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"microservices", "order-inventory-queue", "order-inventory-queue-rpc", "order-payment-rest", "order-placed-event", "user-auth-grpc"}
+	want := []string{"microservices", "order-inventory-queue", "order-inventory-queue-rpc", "order-payment-rest", "order-placed-event", "order-placed-nats", "user-auth-grpc", "user-auth-nats"}
 	var got []string
 	for _, e := range entries {
 		got = append(got, e.Name)
@@ -101,7 +101,7 @@ func TestBadFiles(t *testing.T) {
 		// Negative rate.
 		{"negative rate", "name: a\ntransport: rest\nload:\n  rate: -5\n", "bad.yaml:4: load.rate: -5 is negative"},
 		// Unknown transport.
-		{"unknown transport", "name: a\ntransport: soap\n", `bad.yaml:2: transport: unknown transport "soap": choose rest, grpc, queue or event`},
+		{"unknown transport", "name: a\ntransport: soap\n", `bad.yaml:2: transport: unknown transport "soap": choose rest, grpc, queue, event or nats`},
 		// Missing transport.
 		{"missing transport", "name: a\n", "bad.yaml:1: transport: missing"},
 		// Bad duration text.
@@ -320,4 +320,4 @@ func TestCopiedBuiltinKeepsItsTemplate(t *testing.T) {
 
 // testTransports are the transport names the decoding tests take, as the
 // command gives the registry's.
-var testTransports = []string{"rest", "grpc", "queue", "event"}
+var testTransports = []string{"rest", "grpc", "queue", "event", "nats"}

@@ -47,7 +47,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"no command", []string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`},
 		{"run without transport", []string{"run"}, ExitUsage, "name a transport"},
-		{"unknown transport", []string{"run", "carrier-pigeon"}, ExitUsage, `unknown transport "carrier-pigeon": choose rest, grpc, queue or event`},
+		{"unknown transport", []string{"run", "carrier-pigeon"}, ExitUsage, `unknown transport "carrier-pigeon": choose rest, grpc, queue, event or nats`},
 		{"unknown flag", []string{"run", "rest", "--rtae", "5"}, ExitUsage, "unknown flag: --rtae"},
 		{"rate is not a number", []string{"run", "rest", "--rate", "fast"}, ExitUsage, `invalid argument "fast" for "--rate"`},
 		{"negative rate", []string{"run", "rest", "--rate", "-5"}, ExitUsage, "--rate -5: must be a positive number"},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -287,9 +288,9 @@ func TestSuiteEndToEnd(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, errOut)
 	}
 	so := stdout.String()
-	names := []string{"order-payment-rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event"}
+	names := []string{"order-payment-rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event", "user-auth-nats", "order-placed-nats"}
 	for _, n := range names {
-		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + `\s+(REST|gRPC unary|queue · oneway|queue · rpc|event · 2 groups)\s+\S+ / \S+\s+\S+ / \S+\s+\S+\s+\S+\s+\d+/\d+`)
+		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + `\s+(REST|gRPC unary|queue · oneway|queue · rpc|event · 2 groups|NATS request|NATS JetStream)\s+\S+ / \S+\s+\S+ / \S+\s+\S+\s+\S+\s+\d+/\d+`)
 		if !row.MatchString(so) {
 			t.Errorf("no complete row for %s:\n%s", n, so)
 		}
@@ -313,14 +314,14 @@ func TestSuiteEndToEnd(t *testing.T) {
 	if n := strings.Count(so, "\n- "); n < 4 {
 		t.Errorf("%d sentences under the table, want several:\n%s", n, so)
 	}
-	for _, w := range []string{"At the same offered load of 300 ops/s", "At saturation (4 workers, closed loop)", "10 result files and summary.md in " + out} {
+	for _, w := range []string{"At the same offered load of 300 ops/s", "At saturation (4 workers, closed loop)", fmt.Sprintf("%d result files and summary.md in %s", 2*len(names), out)} {
 		if !strings.Contains(so, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, so)
 		}
 	}
 	// The progress display: the plan, a line per run, live lines.
 	se := errOut.String()
-	for _, w := range []string{"suite microservices: 5 scenarios × 2 phases", "✓ order-placed-event · saturation", "\r\033[K"} {
+	for _, w := range []string{fmt.Sprintf("suite microservices: %d scenarios × 2 phases", len(names)), "✓ order-placed-event · saturation", "\r\033[K"} {
 		if !strings.Contains(se, w) {
 			t.Errorf("progress display lacks %q:\n%q", w, se)
 		}
@@ -328,7 +329,7 @@ func TestSuiteEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "summary.md")); err != nil {
 		t.Error(err)
 	}
-	if b, err := os.ReadFile(html); err != nil || strings.Count(string(b), `data-chart="timeline"`) != 5 {
+	if b, err := os.ReadFile(html); err != nil || strings.Count(string(b), `data-chart="timeline"`) != len(names) {
 		t.Errorf("--report %s: %v, or not one timeline per scenario", html, err)
 	}
 
@@ -348,10 +349,10 @@ func TestSuiteEndToEnd(t *testing.T) {
 			t.Errorf("report lacks a row for %s", n)
 		}
 	}
-	if strings.Count(body, `data-chart="percentiles"`) != 1 || strings.Count(body, `data-chart="timeline"`) != 5 {
-		t.Error("report: want one percentile chart and five timelines")
+	if strings.Count(body, `data-chart="percentiles"`) != 1 || strings.Count(body, `data-chart="timeline"`) != len(names) {
+		t.Errorf("report: want one percentile chart and %d timelines", len(names))
 	}
-	if !strings.Contains(errOut.String(), "report of 10 results written to "+page) {
+	if !strings.Contains(errOut.String(), fmt.Sprintf("report of %d results written to %s", 2*len(names), page)) {
 		t.Errorf("stderr %q", errOut)
 	}
 }
