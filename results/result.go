@@ -199,10 +199,14 @@ type TimelinePoint struct {
 
 // Subscriber is one consumer group of an event run.
 type Subscriber struct {
-	Group        string   `json:"group"`
-	Members      int      `json:"members,omitempty"`
-	Received     int64    `json:"received"`
+	Group    string `json:"group"`
+	Members  int    `json:"members,omitempty"`
+	Received int64  `json:"received"`
+	// Lost and Unread split the acked events the group did not receive as
+	// Delivery's do: Unread were still to be read (within LagAtEnd) at the
+	// drain timeout; absent in files written before they were counted.
 	Lost         int64    `json:"lost"`
+	Unread       *int64   `json:"unread,omitempty"`
 	Duplicates   int64    `json:"duplicates"`
 	OutOfOrder   int64    `json:"out_of_order"`
 	EndToEnd     *Latency `json:"end_to_end,omitempty"`
