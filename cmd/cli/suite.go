@@ -100,7 +100,7 @@ A scenario whose broker does not answer (no RabbitMQ at the queue's URL, no
 Docker engine for --set containers=true) is skipped with the reason and the
 fix, and the rest still runs. Exit codes: 0 done (also with skips, unless
 --strict), 1 a scenario failed (or, with --strict, was skipped), 2 bad flags
-or scenario files, 130 interrupted.`,
+or scenario files, 130 interrupted, 143 stopped by SIGTERM.`,
 		Example: `  commsbench suite
   commsbench suite --duration 2s --report report.html
   commsbench suite my-suite.yaml --rate 500 --concurrency 32

@@ -63,8 +63,8 @@ func TestScenariosCommands(t *testing.T) {
 		{"list", []string{"scenarios", "list"}, ExitOK, []string{"microservices", "suite", "order-payment-rest", "rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event", "event"}, ""},
 		// show prints the file itself.
 		{"show", []string{"scenarios", "show", "order-inventory-queue-rpc"}, ExitOK, []string{"# builtin:order-inventory-queue-rpc.yaml", "transport: queue", "mode: rpc"}, ""},
-		// An unknown name lists the known ones.
-		{"show unknown", []string{"scenarios", "show", "nope"}, ExitFailure, nil, `no built-in scenario or suite named "nope"`},
+		// An unknown name is a usage error, as for run --scenario, and lists the known ones.
+		{"show unknown", []string{"scenarios", "show", "nope"}, ExitUsage, nil, `no built-in scenario or suite named "nope"`},
 		// No subcommand is a usage error.
 		{"no subcommand", []string{"scenarios"}, ExitUsage, nil, "choose a subcommand"},
 		// show takes one name.
@@ -381,7 +381,7 @@ func TestReportBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"no argument", []string{"report"}, ExitUsage, "name the result files or directories"},
-		{"missing", []string{"report", filepath.Join(dir, "nope")}, ExitFailure, "no such file"},
+		{"missing", []string{"report", filepath.Join(dir, "nope")}, ExitFailure, "nope does not exist"},
 		{"not a result", []string{"report", notResult}, ExitFailure, "not a commsbench result"},
 		{"empty dir", []string{"report", t.TempDir()}, ExitFailure, "the directory holds no result file"},
 	}
