@@ -169,6 +169,7 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 		return nil, err
 	}
 	r := newRun(ctx, w, o)
+	r.peer = newPeerMeter(target.Address)
 	res, err = r.drive()
 	if res == nil {
 		return nil, err
@@ -201,6 +202,7 @@ type run struct {
 	unsent   atomic.Int64 // open loop: measured operations due before the end, never sent
 	seq      atomic.Int64
 	cpuStart atomic.Pointer[cpuTimes] // set when measuring starts
+	peer     *peerMeter               // the target's process, when another one here
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -236,6 +238,7 @@ func (r *run) drive() (*results.Result, error) {
 	if p := r.cpuStart.Load(); p != nil {
 		cpu = readCPU().sub(*p)
 	}
+	r.peer.stop()
 
 	if loadErr != nil && col.ok+col.errs == 0 {
 		return nil, loadErr
@@ -247,6 +250,7 @@ func (r *run) drive() (*results.Result, error) {
 		if ops := res.Counts.Sent; ops > 0 {
 			res.Resources.CPUPerOpUS = float64(cpu.user+cpu.system) / 1e3 / float64(ops)
 		}
+		r.peer.record(res.Resources, res.Counts.Sent)
 	}
 	return res, loadErr
 }
@@ -259,7 +263,7 @@ func (r *run) setSchedule() {
 		r.end = r.measureStart.Add(r.o.Duration)
 	}
 	// CPU is counted over the measured period only.
-	mark := func() { c := readCPU(); r.cpuStart.Store(&c) }
+	mark := func() { c := readCPU(); r.cpuStart.Store(&c); r.peer.start() }
 	if r.o.Warmup <= 0 {
 		mark()
 	} else {

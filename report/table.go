@@ -466,23 +466,23 @@ func PhaseLine(rows []Row) string {
 	var parts []string
 	switch {
 	case len(rates) == 1:
-		parts = append(parts, fmt.Sprintf("Latency and CPU at the same offered load: %s ops/s, open loop", results.FormatRate(rates[0])))
+		parts = append(parts, fmt.Sprintf("Latency and the first CPU/op figure at the same offered load: %s ops/s, open loop", results.FormatRate(rates[0])))
 	case len(rates) > 1:
 		rs := make([]string, len(rates))
 		for i, r := range rates {
 			rs[i] = results.FormatRate(r)
 		}
-		parts = append(parts, fmt.Sprintf("Latency and CPU at different offered loads (%s ops/s, open loop): the loads differ, so these latencies are not on equal terms", joinAnd(rs)))
+		parts = append(parts, fmt.Sprintf("Latency and the first CPU/op figure at different offered loads (%s ops/s, open loop): the loads differ, so these latencies are not on equal terms", joinAnd(rs)))
 	}
 	switch {
 	case len(workers) == 1:
-		parts = append(parts, fmt.Sprintf("max ops/s at saturation: closed loop, %d workers", workers[0]))
+		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop, %d workers", workers[0]))
 	case len(workers) > 1:
 		ws := make([]string, len(workers))
 		for i, w := range workers {
 			ws[i] = fmt.Sprint(w)
 		}
-		parts = append(parts, fmt.Sprintf("max ops/s at saturation: closed loop with different numbers of workers (%s)", joinAnd(ws)))
+		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop with different numbers of workers (%s)", joinAnd(ws)))
 	}
 	if line := RepeatsLine(rows); line != "" {
 		parts = append(parts, line)

@@ -262,6 +262,9 @@ func writeText(w io.Writer, r *Result) error {
 	if r.GroupJoinS > 0 {
 		fmt.Fprintf(tw, "  group join\t%.2fs (before measuring; not in any figure)\n", r.GroupJoinS)
 	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(tw, "  cpu/op\t%s\n", c)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -316,6 +319,9 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(w, "| delivery | %s |\n", escapeMD(d))
+	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(w, "| cpu/op | %s |\n", escapeMD(c.String()))
 	}
 	if rows := r.latencyRows(); len(rows) > 0 {
 		fmt.Fprintf(w, "\n| latency |")
