@@ -484,6 +484,9 @@ func PhaseLine(rows []Row) string {
 		}
 		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop with different numbers of workers (%s)", joinAnd(ws)))
 	}
+	if line := PayloadLine(rows); line != "" {
+		parts = append(parts, line)
+	}
 	if line := RepeatsLine(rows); line != "" {
 		parts = append(parts, line)
 	}
@@ -492,6 +495,36 @@ func PhaseLine(rows []Row) string {
 		s = strings.ToUpper(s[:1]) + s[1:]
 	}
 	return s
+}
+
+// PayloadLine says whether every scenario carried the same payload size,
+// and when not, which carried what: a mechanism comparison then mixes
+// payload size in.
+func PayloadLine(rows []Row) string {
+	var parts []string
+	sizes := map[int]bool{}
+	for _, r := range rows {
+		seen := map[int]bool{}
+		var own []string
+		for _, res := range r.allRuns() {
+			if b := res.Load.PayloadBytes; !seen[b] {
+				seen[b], sizes[b] = true, true
+				own = append(own, results.FormatBytes(float64(b)))
+			}
+		}
+		if len(own) > 0 {
+			parts = append(parts, r.Mechanism()+" "+strings.Join(own, " and "))
+		}
+	}
+	switch {
+	case len(sizes) == 0:
+		return ""
+	case len(sizes) == 1:
+		for b := range sizes {
+			return "every scenario carried the same " + results.FormatBytes(float64(b)) + " payload"
+		}
+	}
+	return "payloads differ (" + strings.Join(parts, ", ") + "), so payload size is mixed into the comparison; suite --same-payload (or payload: in the suite file) gives every scenario one payload"
 }
 
 // RepeatsLine says how repeated runs of a scenario make its figures ("" when

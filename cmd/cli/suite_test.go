@@ -289,7 +289,7 @@ func TestSuiteEndToEnd(t *testing.T) {
 	so := stdout.String()
 	names := []string{"order-payment-rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event"}
 	for _, n := range names {
-		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + `\s+(REST|gRPC unary|queue · oneway|queue · rpc|event · 2 groups)\s+\S+ / \S+\s+\S+ / \S+\s+\S+\s+\S+\s+\d+/\d+`)
+		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + `\s+(REST|gRPC unary|queue · oneway|queue · rpc|event · 2 groups)\s+\S+ / \S+\s+\S+ / \S+\s+\S+\s+.*\s+\d+/\d+`)
 		if !row.MatchString(so) {
 			t.Errorf("no complete row for %s:\n%s", n, so)
 		}
@@ -439,5 +439,51 @@ func TestSuiteSkipsWithoutDocker(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(so), " "), w) {
 			t.Errorf("stdout lacks %q:\n%s", w, so)
 		}
+	}
+}
+
+// TestSuiteSamePayload: by default the built-in scenarios carry their own
+// templates and the table says the payloads differ; --same-payload gives
+// every scenario the first one's, and the table says so.
+func TestSuiteSamePayload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs eight short measurements; skipped with -short")
+	}
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "calls.yaml")
+	if err := os.WriteFile(suite, []byte("name: calls\nscenarios:\n  - order-payment-rest\n  - user-auth-grpc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  string
+		sizes [2]int // REST, gRPC
+	}{
+		// Each built-in template as it is: 483 B for REST, 209 B for gRPC.
+		{"own payloads", nil, "payloads differ (REST 483 B, gRPC unary 209 B)", [2]int{483, 209}},
+		// One payload, the first scenario's, everywhere.
+		{"same payload", []string{"--same-payload"}, "every scenario carried the same 483 B payload", [2]int{483, 483}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			args := append([]string{"suite", suite, "--duration", "300ms", "--warmup", "0s", "--rate", "200", "--concurrency", "2", "--out", out}, tc.flags...)
+			f, stdout, errOut := testFactory(args...)
+			if code := Main(context.Background(), f); code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, errOut)
+			}
+			if !strings.Contains(stdout.String(), tc.want) {
+				t.Errorf("table does not say %q:\n%s", tc.want, stdout)
+			}
+			for i, n := range []string{"order-payment-rest", "user-auth-grpc"} {
+				res, err := results.ReadFile(filepath.Join(out, n+".same-load.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Load.PayloadBytes != tc.sizes[i] {
+					t.Errorf("%s: %d B payload, want %d", n, res.Load.PayloadBytes, tc.sizes[i])
+				}
+			}
+		})
 	}
 }
