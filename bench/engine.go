@@ -179,6 +179,7 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 		return nil, err
 	}
 	r := newRun(ctx, w, o)
+	r.peer = newPeerMeter(target.Address)
 	res, err = r.drive()
 	if res == nil {
 		return nil, err
@@ -214,6 +215,7 @@ type run struct {
 	// backedOff is set when a closed-loop worker first waited after an
 	// operation that did not reach the target.
 	backedOff atomic.Bool
+	peer      *peerMeter // the target's process, when another one here
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -249,6 +251,7 @@ func (r *run) drive() (*results.Result, error) {
 	if p := r.cpuStart.Load(); p != nil {
 		cpu = readCPU().sub(*p)
 	}
+	r.peer.stop()
 
 	if loadErr != nil && col.ok+col.errs == 0 {
 		return nil, loadErr
@@ -260,6 +263,7 @@ func (r *run) drive() (*results.Result, error) {
 		if ops := res.Counts.Sent; ops > 0 {
 			res.Resources.CPUPerOpUS = float64(cpu.user+cpu.system) / 1e3 / float64(ops)
 		}
+		r.peer.record(res.Resources, res.Counts.Sent)
 	}
 	return res, loadErr
 }
@@ -272,7 +276,7 @@ func (r *run) setSchedule() {
 		r.end = r.measureStart.Add(r.o.Duration)
 	}
 	// CPU is counted over the measured period only.
-	mark := func() { c := readCPU(); r.cpuStart.Store(&c) }
+	mark := func() { c := readCPU(); r.cpuStart.Store(&c); r.peer.start() }
 	if r.o.Warmup <= 0 {
 		mark()
 	} else {

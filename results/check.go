@@ -413,7 +413,7 @@ func (rep *CheckReport) footnotes() []string {
 			ns = append(ns, n)
 		}
 		sort.Strings(ns)
-		notes = append(notes, fmt.Sprintf("not significance-tested: fewer than %d runs a side (%s), so regressions are plain comparisons that noise alone can fail or pass; run each side %d times or more (commsbench run --count %d)", MinSamples, strings.Join(ns, ", "), MinSamples+1, MinSamples+1))
+		notes = append(notes, fmt.Sprintf("not significance-tested: fewer than %d runs a side (%s), so regressions are plain comparisons that noise alone can fail or pass; run each side %d times or more (commsbench run --count %d)", MinSamples, strings.Join(ns, ", "), MinSamples, MinSamples))
 	}
 	return notes
 }

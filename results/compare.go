@@ -490,7 +490,7 @@ func (c *Comparison) footnotes(sides []Side) []string {
 			ns = append(ns, n)
 		}
 		sort.Strings(ns)
-		notes = append(notes, fmt.Sprintf("*: not significance-tested: fewer than %d runs on a side (%s), so the delta is a plain difference that noise alone can explain; repeat the runs (commsbench run --count %d) to test it", MinSamples, strings.Join(ns, ", "), MinSamples+1))
+		notes = append(notes, fmt.Sprintf("*: not significance-tested: fewer than %d runs on a side (%s), so the delta is a plain difference that noise alone can explain; repeat the runs (commsbench run --count %d) to test it", MinSamples, strings.Join(ns, ", "), MinSamples))
 	}
 	var partial []string
 	for _, s := range sides {

@@ -229,10 +229,14 @@ type TimelinePoint struct {
 
 // Subscriber is one consumer group of an event run.
 type Subscriber struct {
-	Group        string   `json:"group"`
-	Members      int      `json:"members,omitempty"`
-	Received     int64    `json:"received"`
+	Group    string `json:"group"`
+	Members  int    `json:"members,omitempty"`
+	Received int64  `json:"received"`
+	// Lost and Unread split the acked events the group did not receive as
+	// Delivery's do: Unread were still to be read (within LagAtEnd) at the
+	// drain timeout; absent in files written before they were counted.
 	Lost         int64    `json:"lost"`
+	Unread       *int64   `json:"unread,omitempty"`
 	Duplicates   int64    `json:"duplicates"`
 	OutOfOrder   int64    `json:"out_of_order"`
 	EndToEnd     *Latency `json:"end_to_end,omitempty"`
@@ -247,6 +251,17 @@ type Resources struct {
 	// CPUPerOpUS is process CPU time divided by operations, in microseconds.
 	CPUPerOpUS  float64 `json:"cpu_per_op_us,omitempty"`
 	MaxRSSBytes int64   `json:"max_rss_bytes,omitempty"`
+	// The peer is the process on this machine listening on the target's
+	// address: the broker of a brokered run, the receiver of a call. Its CPU
+	// time over the measured period is PeerCPUS (per operation
+	// PeerCPUPerOpUS). Absent in files written before they were measured,
+	// and when PeerNote says why not ("in this process": an embedded
+	// target, already in the figures above; "not measured: …": a remote
+	// host, or not Linux).
+	PeerProcess    string   `json:"peer_process,omitempty"`
+	PeerCPUS       *float64 `json:"peer_cpu_s,omitempty"`
+	PeerCPUPerOpUS *float64 `json:"peer_cpu_per_op_us,omitempty"`
+	PeerNote       string   `json:"peer_note,omitempty"`
 }
 
 // MainLatency names the latency that best answers "how long did the

@@ -194,15 +194,52 @@ type latencyRow struct {
 
 func (r *Result) latencyRows() []latencyRow {
 	var rows []latencyRow
+	headline := r.brokerHeadline()
 	for _, n := range r.LatencyNames() {
-		rows = append(rows, latencyRow{strings.ReplaceAll(n, "_", " "), r.Latency[n]})
+		name := strings.ReplaceAll(n, "_", " ")
+		if headline && n == EndToEnd {
+			name += " (headline)"
+		}
+		rows = append(rows, latencyRow{name, r.Latency[n]})
 	}
-	for _, s := range r.Subscribers {
-		if s.EndToEnd != nil {
-			rows = append(rows, latencyRow{"end to end · " + s.Group, s.EndToEnd})
+	// One group's end to end is the overall one: its row would repeat it.
+	if len(r.Subscribers) > 1 {
+		for _, s := range r.Subscribers {
+			if s.EndToEnd != nil {
+				rows = append(rows, latencyRow{"end to end · " + s.Group, s.EndToEnd})
+			}
 		}
 	}
 	return rows
+}
+
+// brokerHeadline reports whether r is a brokered run whose headline
+// latency is end to end: what a message took from its due send to a
+// consumer, broker and queueing included.
+func (r *Result) brokerHeadline() bool {
+	return r.Counts.Delivery != nil && r.Latency[EndToEnd] != nil
+}
+
+// latencyLegend explains, under a brokered run's latency table, which
+// figure is the headline and what service means when a broker stands
+// between the services ("" for other runs).
+func (r *Result) latencyLegend() []string {
+	if !r.brokerHeadline() {
+		return nil
+	}
+	head := "headline: end to end, from when a message was due to be sent to when a consumer received it (the broker and any queueing included)"
+	if len(r.Subscribers) == 1 {
+		head += fmt.Sprintf("; one group, %s, so its row is this one", r.Subscribers[0].Group)
+	}
+	lines := []string{head}
+	if r.Latency[Service] != nil {
+		what := "the publish timed from the actual send to the broker's acknowledgement, without the send delay: how long the broker took to take a message, not how long consumers took to get it"
+		if r.Latency[Response] != nil {
+			what = "the response timed from the actual send to the reply, without the send delay"
+		}
+		lines = append(lines, "service: "+what)
+	}
+	return lines
 }
 
 var summaryPercentiles = []string{"p50", "p90", "p99", "p99.9", "max"}
@@ -238,6 +275,9 @@ func writeText(w io.Writer, r *Result) error {
 	if r.GroupJoinS > 0 {
 		fmt.Fprintf(tw, "  group join\t%.2fs (before measuring; not in any figure)\n", r.GroupJoinS)
 	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(tw, "  cpu/op\t%s\n", c)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -264,6 +304,9 @@ func writeText(w io.Writer, r *Result) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		for _, l := range r.latencyLegend() {
+			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
 	for _, n := range r.Notes {
@@ -299,6 +342,9 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(w, "| delivery | %s |\n", escapeMD(d))
 	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(w, "| cpu/op | %s |\n", escapeMD(c.String()))
+	}
 	if rows := r.latencyRows(); len(rows) > 0 {
 		fmt.Fprintf(w, "\n| latency |")
 		for _, p := range summaryPercentiles {
@@ -315,6 +361,9 @@ func writeMarkdown(w io.Writer, r *Result) error {
 				fmt.Fprintf(w, " %s |", row.l.FormatFigure(p))
 			}
 			fmt.Fprintf(w, " %d |\n", row.l.Count)
+		}
+		for _, l := range r.latencyLegend() {
+			fmt.Fprintf(w, "\n%s\n", escapeMD(l))
 		}
 	}
 	for _, n := range r.Notes {

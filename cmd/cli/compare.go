@@ -49,7 +49,7 @@ func loadSide(flag, path string) ([]*results.Result, error) {
 	if err != nil {
 		where := ""
 		if flag != "" {
-			where = flag + " "
+			where = flag + ": "
 		}
 		return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s%w", where, err)}
 	}

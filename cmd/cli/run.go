@@ -273,8 +273,8 @@ service time from the actual send is reported beside it.
 Closed loop (--rate 0 --concurrency N): N workers each send their next
 operation when the previous one answered; this finds the throughput ceiling.
 
-Exit codes: 0 done, 1 the run failed, 2 bad flags, 130 interrupted (the
-partial result is still printed and written).`,
+Exit codes: 0 done, 1 the run failed, 2 bad flags, 130 interrupted, 143
+stopped by SIGTERM (the partial result is still printed and written).`,
 		Example: `  commsbench run rest
   commsbench run grpc --rate 5000 --duration 30s --out grpc.json
   commsbench run rest --rate 0 --concurrency 32 --http2

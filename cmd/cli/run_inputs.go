@@ -332,6 +332,12 @@ func (o *RunOptions) validate(changed func(string) bool) error {
 	default:
 		return flagErrorf("--format %q: choose text, json or markdown", o.Format)
 	}
+	if o.Quiet && changed("format") && o.Out != "-" {
+		return flagErrorf("--format %s and --quiet: --quiet prints no summary for --format to shape; give one of them (--out - writes the result as JSON to stdout either way)", o.Format)
+	}
+	if err := checkOutWritable(o.Out, o.Count > 1 || isDirOut(o.Out)); err != nil {
+		return &FlagError{err: err}
+	}
 	if o.Requests > 0 && !changed("duration") {
 		o.Duration = 0
 	}
@@ -355,7 +361,7 @@ func (o *RunOptions) loadPayload(changed func(string) bool) error {
 	data, err := os.ReadFile(o.PayloadFile)
 	switch {
 	case err != nil:
-		return flagErrorf("--payload-file: %v", err)
+		return flagErrorf("--payload-file: %v", results.FileError(err, "read", o.PayloadFile))
 	case len(data) == 0:
 		return flagErrorf("--payload-file %s: the file is empty", o.PayloadFile)
 	case len(data) > bench.MaxPayloadBytes:

@@ -146,6 +146,9 @@ type Config struct {
 	DialTimeout time.Duration
 	// JoinTimeout bounds the wait for every group to join. Default 30s.
 	JoinTimeout time.Duration
+	// readDelay, set by tests only, makes every reader pause this long
+	// after each event: groups that cannot keep up, on purpose.
+	readDelay time.Duration
 }
 
 // Validate reports settings that cannot make a run.

@@ -62,8 +62,9 @@ type member struct {
 	probe atomic.Int64 // highest join-probe round this member received
 	errs  atomic.Int64
 	// lastErr is the last error of FetchMessage, for a join failure message.
-	lastErr atomic.Pointer[error]
-	done    chan struct{}
+	lastErr   atomic.Pointer[error]
+	done      chan struct{}
+	readDelay time.Duration
 }
 
 type subscriberConfig struct {
@@ -82,6 +83,7 @@ type subscriberConfig struct {
 	maxBytes     int
 	dial         time.Duration
 	memberPrefix string
+	readDelay    time.Duration // Config.readDelay
 }
 
 func newSubscriber(c subscriberConfig) *subscriber {
@@ -114,11 +116,12 @@ func newSubscriber(c subscriberConfig) *subscriber {
 			MaxAttempts:       3,
 		})
 		s.members = append(s.members, &member{
-			r:      r,
-			tally:  s.tally,
-			runTag: c.runTag,
-			hist:   results.NewHistogram(),
-			done:   make(chan struct{}),
+			r:         r,
+			tally:     s.tally,
+			runTag:    c.runTag,
+			hist:      results.NewHistogram(),
+			done:      make(chan struct{}),
+			readDelay: c.readDelay,
 		})
 	}
 	return s
@@ -233,6 +236,12 @@ func (m *member) run(ctx context.Context) {
 			atomicMax(&m.probe, int64(st.Seq))
 		}
 		c.add(msg, now)
+		if m.readDelay > 0 {
+			select {
+			case <-time.After(m.readDelay):
+			case <-ctx.Done():
+			}
+		}
 	}
 }
 

@@ -152,6 +152,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			maxBytes:     max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
+			readDelay:    w.cfg.readDelay,
 		})
 		w.subs = append(w.subs, s)
 		s.start(mctx)

@@ -225,6 +225,12 @@ func (c *consumer) stop(conn *amqp.Connection, timeout time.Duration) {
 	case <-c.done:
 	case <-time.After(time.Until(deadline)):
 	}
+	// Close the channel now rather than with the connection: the broker
+	// then puts what this consumer held unacknowledged back in the queue,
+	// where the count of unread messages finds it.
+	if !c.ch.IsClosed() {
+		_ = boundedCall(conn, time.Until(deadline)+100*time.Millisecond, c.ch.Close)
+	}
 }
 
 // snapshot returns a copy of the consumer's end-to-end histogram and the

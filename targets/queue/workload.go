@@ -237,6 +237,12 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	drained := time.Since(drainStart)
 	w.stopConsumers()
 	acct := w.ledger.count()
+	if settled {
+		var none int64
+		acct.Measured.Unread, acct.Warmup.Unread = &none, &none
+	} else if depth, ok := w.queueDepth(); ok {
+		splitUnread(&acct, depth)
+	}
 	d := acct.Measured
 	r.Counts.Delivery = &d
 
@@ -309,11 +315,13 @@ func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.D
 	cfg := w.cfg
 	var n []string
 	if err := w.brokerErr(); err != nil {
-		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (messages still on the broker count as lost or outstanding)", err))
-	} else if !settled && interrupted {
-		n = append(n, "the run was interrupted, so the queue was not drained: messages still on their way count as lost (confirmed) or outstanding (unconfirmed)")
+		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (the queue could not be counted, so confirmed messages still on the broker count as lost, unconfirmed ones as outstanding)", err))
 	} else if !settled {
-		n = append(n, fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v): what had not arrived is counted as lost (confirmed) or outstanding (unconfirmed)", drained.Seconds(), cfg.DrainTimeout))
+		why := fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v)", drained.Seconds(), cfg.DrainTimeout)
+		if interrupted {
+			why = "the run was interrupted, so the queue was not drained"
+		}
+		n = append(n, why+": "+unreadNote(a.Measured))
 	}
 	w.lostMu.Lock()
 	blocked, reason := w.blockedFor, w.blockedReason
