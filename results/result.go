@@ -204,6 +204,20 @@ type Resources struct {
 	// CPUPerOpUS is process CPU time divided by operations, in microseconds.
 	CPUPerOpUS  float64 `json:"cpu_per_op_us,omitempty"`
 	MaxRSSBytes int64   `json:"max_rss_bytes,omitempty"`
+	// ClientCodecPerOpUS is the client's time encoding each request and
+	// decoding its reply, in microseconds per measured operation, read
+	// around those calls (runs with a typed --encoding only). It is part
+	// of CPUPerOpUS and of the response latency.
+	ClientCodecPerOpUS float64 `json:"client_codec_per_op_us,omitempty"`
+}
+
+// SetClientCodecPerOpUS records the client's encode and decode time per
+// operation.
+func (r *Result) SetClientCodecPerOpUS(us float64) {
+	if r.Resources == nil {
+		r.Resources = &Resources{}
+	}
+	r.Resources.ClientCodecPerOpUS = us
 }
 
 // MainLatency names the latency that best answers "how long did the
