@@ -32,6 +32,8 @@ const (
 	kindLatency metricKind = iota
 	kindRate
 	kindFraction
+	// kindCost is microseconds of work per operation: lower is better.
+	kindCost
 )
 
 // Metric names that are not latency figures.
@@ -40,6 +42,19 @@ const (
 	MetricBytesPerS = "bytes_per_s"
 	MetricErrorRate = "error_rate"
 )
+
+// Cost metrics, in microseconds per operation: the process's CPU time,
+// and the client's time encoding requests and decoding replies (typed
+// encodings only). Compare shows them with CompareOptions.Costs.
+const (
+	MetricCPUPerOpUS   = "cpu_per_op_us"
+	MetricCodecPerOpUS = "client_codec_per_op_us"
+)
+
+// CostMetrics are the cost metrics, in the order tables show them.
+func CostMetrics() []Metric {
+	return []Metric{{Name: MetricCPUPerOpUS, kind: kindCost}, {Name: MetricCodecPerOpUS, kind: kindCost}}
+}
 
 // LatencyKinds are the latency names a result may hold, in display order.
 func LatencyKinds() []string {
@@ -126,6 +141,8 @@ func (m Metric) Unit() string {
 		return "B/s"
 	case m.kind == kindRate:
 		return "ops/s"
+	case m.kind == kindCost:
+		return "µs"
 	}
 	return "fraction"
 }
@@ -139,6 +156,10 @@ func (m Metric) Header() string {
 		return "B/s"
 	case MetricErrorRate:
 		return "errors"
+	case MetricCPUPerOpUS:
+		return "cpu/op"
+	case MetricCodecPerOpUS:
+		return "codec/op"
 	}
 	// The latency kind has a column of its own in the tables.
 	return m.Figure
@@ -156,6 +177,8 @@ func (m Metric) Format(v float64) string {
 		return FormatBytes(v) + "/s"
 	case m.kind == kindRate:
 		return FormatRate(v)
+	case m.kind == kindCost:
+		return FormatNS(v * 1e3)
 	}
 	return FormatPercent(v)
 }
@@ -191,6 +214,8 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return r.Throughput.BytesPerS, nil
 	case MetricErrorRate:
 		return r.ErrorRate(), nil
+	case MetricCPUPerOpUS, MetricCodecPerOpUS:
+		return costValue(r, m.Name)
 	}
 	kind := m.LatencyOf(r)
 	l := r.Latency[kind]
@@ -198,6 +223,23 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return 0, errMissingLatency(r, kind)
 	}
 	return l.Quantile(m.Figure)
+}
+
+// costValue reads a cost metric; a result without it (an echo has no
+// codec time) is missing the figure, as a REST result misses a publish
+// latency.
+func costValue(r *Result, name string) (float64, error) {
+	var v float64
+	if res := r.Resources; res != nil {
+		v = res.CPUPerOpUS
+		if name == MetricCodecPerOpUS {
+			v = res.ClientCodecPerOpUS
+		}
+	}
+	if v <= 0 {
+		return 0, &missingLatency{fmt.Sprintf("%s result has no %s (it is recorded by runs with a typed --encoding)", r.Transport, name)}
+	}
+	return v, nil
 }
 
 // mergedHistograms merges the histograms of a set of runs, once per
