@@ -178,6 +178,7 @@ func addDelivery(sum, d *Delivery) {
 	sum.Lost += d.Lost
 	sum.Outstanding += d.Outstanding
 	sum.OutOfOrder += d.OutOfOrder
+	sum.Invalid += d.Invalid
 }
 
 // mergeSubscribers merges consumer groups of the same name.

@@ -162,6 +162,10 @@ type Delivery struct {
 	// Outstanding messages were sent, neither confirmed nor received.
 	Outstanding int64 `json:"outstanding"`
 	OutOfOrder  int64 `json:"out_of_order"`
+	// Invalid messages were received but refused by the consumer as
+	// malformed or invalid (typed encodings): rejected without requeue,
+	// dead-lettered where the queue has a dead-letter exchange.
+	Invalid int64 `json:"invalid,omitempty"`
 }
 
 // Throughput is the achieved rate of the measured period.

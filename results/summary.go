@@ -206,7 +206,7 @@ func (r *Result) DeliverySummary() string {
 	for _, x := range []struct {
 		name string
 		v    int64
-	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}} {
+	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}} {
 		if x.v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", x.name, x.v))
 		}

@@ -120,7 +120,7 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 
 func (c *runConfig) Record(transport.Run) map[string]any {
 	o := map[string]any{"grpc_mode": c.Mode}
-	c.Messages.Record(o)
+	c.Messages.Record(o, true)
 	return o
 }
 

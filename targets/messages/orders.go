@@ -166,3 +166,17 @@ func NewInventoryUpdate(o *Order) *InventoryUpdate {
 	}
 	return u
 }
+
+// DecodeValidOrder is a consumer's work on an order message: decode it
+// and validate it. A message that does not decode is as invalid as one
+// that breaks a rule: both wrap ErrInvalid.
+func DecodeValidOrder(enc Encoding, b []byte) (*Order, error) {
+	o := new(Order)
+	if err := enc.Unmarshal(b, o); err != nil {
+		return nil, fmt.Errorf("%w: malformed %s order: %v", ErrInvalid, enc, err)
+	}
+	if err := ValidateOrder(o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}

@@ -62,17 +62,20 @@ func (s *Settings) Resolve(templated bool) error {
 	return nil
 }
 
-// Record adds the settings to a result's options. A raw run adds
+// Record adds the settings to a result's options; reply says whether
+// the interaction has a reply (not a one-way message). A raw run adds
 // nothing: results without an encoding are echoes, as before encodings
 // existed.
-func (s *Settings) Record(options map[string]any) {
+func (s *Settings) Record(options map[string]any, reply bool) {
 	if !s.Enc.Typed() {
 		return
 	}
 	options["encoding"] = string(s.Enc)
 	options["items"] = s.Items
 	options["request_bytes"] = s.RequestBytes
-	options["reply_bytes"] = s.ReplyBytes
+	if reply {
+		options["reply_bytes"] = s.ReplyBytes
+	}
 	options["payload"] = "order"
 }
 

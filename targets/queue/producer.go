@@ -147,6 +147,7 @@ type client struct {
 	body   []byte
 	replyC chan []byte
 	msg    amqp.Publishing
+	order  *orderBody // typed messages; nil for random bytes
 }
 
 // NewClient returns a worker's client.
@@ -157,7 +158,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 	} else {
 		_, _ = rand.Read(body)
 	}
-	c := &client{w: w, worker: worker, body: body, replyC: make(chan []byte, 1)}
+	c := &client{w: w, worker: worker, body: body, replyC: make(chan []byte, 1), order: w.newOrderBody()}
 	c.msg = amqp.Publishing{Body: body, DeliveryMode: amqp.Transient}
 	if w.cfg.Persistent {
 		c.msg.DeliveryMode = amqp.Persistent
@@ -187,6 +188,13 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 		}
 	}
 	rpc := w.cfg.Mode == ModeRPC
+	if c.order != nil {
+		body, err := c.order.put(c.body, op)
+		if err != nil {
+			return err
+		}
+		c.body, c.msg.Body = body, body
+	}
 	Header{Run: w.runTag, Producer: p.id, SentNS: op.Intended.UnixNano(), Warmup: op.Warmup, Reply: rpc}.Put(c.body)
 	if !op.Warmup {
 		w.noteMeasured(op.Intended)

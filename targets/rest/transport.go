@@ -96,7 +96,7 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 
 func (c *runConfig) Record(transport.Run) map[string]any {
 	o := map[string]any{"http2": c.HTTP2}
-	c.Messages.Record(o)
+	c.Messages.Record(o, true)
 	return o
 }
 
