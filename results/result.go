@@ -199,6 +199,9 @@ type Subscriber struct {
 	EndToEnd     *Latency `json:"end_to_end,omitempty"`
 	LagAtEnd     int64    `json:"lag_at_end"`
 	ConsumedPerS float64  `json:"consumed_per_s,omitempty"`
+	// Invalid events failed the group's decoding and validation (typed
+	// encodings); they are counted in Received too.
+	Invalid int64 `json:"invalid,omitempty"`
 }
 
 // Resources is the CPU time and memory the commsbench process used.

@@ -25,6 +25,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Workload publishes events and measures their delivery to every group.
@@ -49,6 +50,8 @@ type Workload struct {
 	payload []byte
 	closeMu sync.Mutex
 	closed  bool
+
+	clocks messages.Clocks // the producers' encode time, typed events only
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -152,6 +155,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			maxBytes:     max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
+			check:        orderCheck(w.cfg.Encoding),
 		})
 		w.subs = append(w.subs, s)
 		s.start(mctx)
@@ -381,6 +385,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 		key:     w.cfg.Key,
 		payload: w.payload,
 		rng:     rand.NewPCG(rand.Uint64(), rand.Uint64()),
+		order:   w.newOrderValue(),
 	}, nil
 }
 
@@ -390,11 +395,19 @@ type client struct {
 	payload []byte
 	rng     *rand.PCG
 	keyBuf  [16]byte
+	order   *orderValue // typed events; nil for random bytes
 }
 
 // Do publishes one event and waits for the broker's acknowledgement.
 func (c *client) Do(ctx context.Context, op bench.Op) error {
 	ev := event{sentNS: op.Intended.UnixNano(), value: c.payload, measure: !op.Warmup}
+	if c.order != nil {
+		v, err := c.order.encode(op)
+		if err != nil {
+			return err
+		}
+		ev.value = v
+	}
 	if op.Warmup {
 		ev.flags = FlagWarmup
 	}
