@@ -155,7 +155,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			maxBytes:     max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
-			check:        orderCheck(w.cfg.Encoding),
+			check:        messages.OrderCheck(w.cfg.Encoding),
 		})
 		w.subs = append(w.subs, s)
 		s.start(mctx)
@@ -385,7 +385,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 		key:     w.cfg.Key,
 		payload: w.payload,
 		rng:     rand.NewPCG(rand.Uint64(), rand.Uint64()),
-		order:   w.newOrderValue(),
+		order:   w.newOrderSender(),
 	}, nil
 }
 
@@ -395,16 +395,16 @@ type client struct {
 	payload []byte
 	rng     *rand.PCG
 	keyBuf  [16]byte
-	order   *orderValue // typed events; nil for random bytes
+	order   *messages.OrderSender // typed events; nil for random bytes
 }
 
 // Do publishes one event and waits for the broker's acknowledgement.
 func (c *client) Do(ctx context.Context, op bench.Op) error {
 	ev := event{sentNS: op.Intended.UnixNano(), value: c.payload, measure: !op.Warmup}
 	if c.order != nil {
-		v, err := c.order.encode(op)
+		v, err := c.order.AppendEncoded(nil, op.Seq, !op.Warmup)
 		if err != nil {
-			return err
+			return fmt.Errorf("event: %w", err)
 		}
 		ev.value = v
 	}

@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,4 +59,44 @@ func (cs *Clocks) PerOpUS() (float64, bool) {
 		return 0, false
 	}
 	return float64(ns) / 1e3 / float64(ops), true
+}
+
+// OrderSender is a one-way producer's order: built once, encoded again
+// with each operation's id, the encode time of measured operations going
+// to its clock.
+type OrderSender struct {
+	enc   Encoding
+	order *Order
+	clock *CodecClock
+}
+
+// NewOrderSender returns the sender of orders of items lines.
+func NewOrderSender(enc Encoding, items int, clock *CodecClock) *OrderSender {
+	return &OrderSender{enc: enc, order: NewOrder(0, items), clock: clock}
+}
+
+// AppendEncoded appends the order of operation seq to b.
+func (s *OrderSender) AppendEncoded(b []byte, seq int64, measured bool) ([]byte, error) {
+	start := time.Now()
+	SetOrderID(s.order, seq)
+	b, err := s.enc.AppendMarshal(b, s.order)
+	if err != nil {
+		return nil, fmt.Errorf("encode order %s: %w", s.order.OrderId, err)
+	}
+	if measured {
+		s.clock.Add(time.Since(start))
+	}
+	return b, nil
+}
+
+// OrderCheck is a consumer's work on a typed message: decode the order
+// and validate it. It is nil for the raw encoding, which carries none.
+func OrderCheck(enc Encoding) func([]byte) error {
+	if !enc.Typed() {
+		return nil
+	}
+	return func(b []byte) error {
+		_, err := DecodeValidOrder(enc, b)
+		return err
+	}
 }

@@ -54,7 +54,7 @@ func TestInvalidMessagesAreDeadLettered(t *testing.T) {
 	if _, err := ch.QueueDeclare(q, false, false, false, false, args); err != nil {
 		t.Fatal(err)
 	}
-	c, err := startConsumer(conn, &consumerSpec{queue: q, prefetch: 10, check: orderCheck(messages.JSON)}, "test-invalid", 2*time.Second)
+	c, err := startConsumer(conn, &consumerSpec{queue: q, prefetch: 10, check: messages.OrderCheck(messages.JSON)}, "test-invalid", 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
