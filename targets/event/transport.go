@@ -82,7 +82,14 @@ is written to disk and nothing is replicated.`,
 				}
 				name = fmt.Sprintf("event · %d %s", n, word)
 			}
-			return transport.Mechanism{Name: name, Prose: "the event stream", Kind: transport.Event}
+			prose := "the event stream"
+			if r != nil {
+				name += messages.NameSuffix(r.Options)
+				if enc := messages.EncodingOf(r.Options); enc.Typed() {
+					prose += " (" + string(enc) + ")"
+				}
+			}
+			return transport.Mechanism{Name: name, Prose: prose, Kind: transport.Event}
 		},
 	}
 }

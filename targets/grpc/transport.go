@@ -69,9 +69,7 @@ so that grpcurl and similar tools can talk to it too.`,
 				if m, ok := r.Options["grpc_mode"].(string); ok && m != "" {
 					name += " " + m
 				}
-				if enc := messages.EncodingOf(r.Options); enc.Typed() {
-					name += " · " + string(enc)
-				}
+				name += messages.NameSuffix(r.Options)
 			}
 			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
 		},

@@ -209,3 +209,20 @@ func FuzzDecodeOrder(f *testing.F) {
 		}
 	})
 }
+
+func TestNameSuffix(t *testing.T) {
+	for _, c := range []struct {
+		options map[string]any
+		want    string
+	}{
+		{nil, ""}, // a result of an older version
+		{map[string]any{"http2": true}, ""},
+		{map[string]any{"encoding": "raw"}, ""},
+		{map[string]any{"encoding": "json"}, " · json"},
+		{map[string]any{"encoding": "protobuf"}, " · protobuf"},
+	} {
+		if got := NameSuffix(c.options); got != c.want {
+			t.Errorf("NameSuffix(%v) = %q, want %q", c.options, got, c.want)
+		}
+	}
+}

@@ -87,3 +87,12 @@ func EncodingOf(options map[string]any) Encoding {
 	}
 	return Raw
 }
+
+// NameSuffix is what a report adds to a mechanism's name for a result's
+// encoding: " · json", " · protobuf", or nothing for an echo.
+func NameSuffix(options map[string]any) string {
+	if enc := EncodingOf(options); enc.Typed() {
+		return " · " + string(enc)
+	}
+	return ""
+}

@@ -107,7 +107,8 @@ func describe(r *results.Result) transport.Mechanism {
 	if r == nil {
 		return transport.Mechanism{Name: "queue", Prose: "the queue", Kind: kind}
 	}
-	return transport.Mechanism{Name: "queue · " + kind, Prose: "the queue (" + kind + ")", Kind: kind}
+	enc := messages.NameSuffix(r.Options)
+	return transport.Mechanism{Name: "queue · " + kind + enc, Prose: "the queue (" + kind + enc + ")", Kind: kind}
 }
 
 // brokerOptions are the settings that run and serve share.

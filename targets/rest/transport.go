@@ -53,9 +53,7 @@ POST /orders with the order's confirmation (json, protobuf).`,
 				name = "REST (h2c)"
 			}
 			if r != nil {
-				if enc := messages.EncodingOf(r.Options); enc.Typed() {
-					name += " · " + string(enc)
-				}
+				name += messages.NameSuffix(r.Options)
 			}
 			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
 		},
