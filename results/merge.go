@@ -43,6 +43,7 @@ func MergeResults(rs []*Result) (*Result, error) {
 	out.Load.Rate, out.Load.Concurrency, out.Load.Connections, out.Load.Requests = 0, 0, 0, 0
 	hosts := map[string]bool{}
 	var hostList []string
+	var codecUS float64 // the runs' codec microseconds, summed
 	for _, r := range rs {
 		if r.StartedAt.Before(out.StartedAt) {
 			out.StartedAt = r.StartedAt
@@ -91,6 +92,7 @@ func MergeResults(rs []*Result) (*Result, error) {
 			if out.Resources == nil {
 				out.Resources = &Resources{}
 			}
+			codecUS += r.Resources.ClientCodecPerOpUS * float64(r.Counts.Sent)
 			out.Resources.CPUUserS += r.Resources.CPUUserS
 			out.Resources.CPUSystemS += r.Resources.CPUSystemS
 			out.Resources.MaxRSSBytes = max(out.Resources.MaxRSSBytes, r.Resources.MaxRSSBytes)
@@ -111,6 +113,8 @@ func MergeResults(rs []*Result) (*Result, error) {
 	}
 	if out.Resources != nil && out.Counts.Sent > 0 {
 		out.Resources.CPUPerOpUS = (out.Resources.CPUUserS + out.Resources.CPUSystemS) * 1e6 / float64(out.Counts.Sent)
+		// Each run's codec time per operation, weighted by its operations.
+		out.Resources.ClientCodecPerOpUS = codecUS / float64(out.Counts.Sent)
 	}
 	for _, kind := range first.LatencyNames() {
 		var ls []*Latency
@@ -193,6 +197,7 @@ func addDelivery(sum, d *Delivery) {
 	}
 	sum.Outstanding += d.Outstanding
 	sum.OutOfOrder += d.OutOfOrder
+	sum.Invalid += d.Invalid
 }
 
 // mergeSubscribers merges consumer groups of the same name.

@@ -34,6 +34,8 @@ const (
 	kindFraction
 	// kindCount is a count of operations or messages: lower is better.
 	kindCount
+	// kindCost is microseconds of work per operation: lower is better.
+	kindCost
 )
 
 // Metric names that are not latency figures.
@@ -78,6 +80,19 @@ func deliveryCount(d *Delivery, name string) *int64 {
 		return &d.Redelivered
 	}
 	return nil
+}
+
+// Cost metrics, in microseconds per operation: the process's CPU time,
+// and the client's time encoding requests and decoding replies (typed
+// encodings only). Compare shows them with CompareOptions.Costs.
+const (
+	MetricCPUPerOpUS   = "cpu_per_op_us"
+	MetricCodecPerOpUS = "client_codec_per_op_us"
+)
+
+// CostMetrics are the cost metrics, in the order tables show them.
+func CostMetrics() []Metric {
+	return []Metric{{Name: MetricCPUPerOpUS, kind: kindCost}, {Name: MetricCodecPerOpUS, kind: kindCost}}
 }
 
 // LatencyKinds are the latency names a result may hold, in display order.
@@ -172,6 +187,8 @@ func (m Metric) Unit() string {
 		return "B/s"
 	case m.kind == kindRate:
 		return "ops/s"
+	case m.kind == kindCost:
+		return "µs"
 	}
 	return "fraction"
 }
@@ -193,6 +210,10 @@ func (m Metric) Header() string {
 		return "ooo"
 	case MetricRedelivered:
 		return "redeliv"
+	case MetricCPUPerOpUS:
+		return "cpu/op"
+	case MetricCodecPerOpUS:
+		return "codec/op"
 	}
 	if m.kind == kindCount {
 		return m.Name
@@ -215,6 +236,8 @@ func (m Metric) Format(v float64) string {
 		return FormatBytes(v) + "/s"
 	case m.kind == kindRate:
 		return FormatRate(v)
+	case m.kind == kindCost:
+		return FormatNS(v * 1e3)
 	}
 	return FormatPercent(v)
 }
@@ -282,6 +305,8 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return r.FailedRate(), nil
 	case MetricUnsent:
 		return float64(r.Counts.Unsent), nil
+	case MetricCPUPerOpUS, MetricCodecPerOpUS:
+		return costValue(r, m.Name)
 	}
 	if m.kind == kindCount {
 		d := r.Counts.Delivery
@@ -306,6 +331,23 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return 0, errNoSamples(fmt.Sprintf("the %s latency has no samples", strings.ReplaceAll(kind, "_", " ")))
 	}
 	return l.Quantile(m.Figure)
+}
+
+// costValue reads a cost metric; a result without it (an echo has no
+// codec time) is missing the figure, as a REST result misses a publish
+// latency.
+func costValue(r *Result, name string) (float64, error) {
+	var v float64
+	if res := r.Resources; res != nil {
+		v = res.CPUPerOpUS
+		if name == MetricCodecPerOpUS {
+			v = res.ClientCodecPerOpUS
+		}
+	}
+	if v <= 0 {
+		return 0, &missingLatency{fmt.Sprintf("%s result has no %s (it is recorded by runs with a typed --encoding)", r.Transport, name)}
+	}
+	return v, nil
 }
 
 // mergedHistograms merges the histograms of a set of runs, once per

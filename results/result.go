@@ -180,6 +180,10 @@ type Delivery struct {
 	// Outstanding messages were sent, neither confirmed nor received.
 	Outstanding int64 `json:"outstanding"`
 	OutOfOrder  int64 `json:"out_of_order"`
+	// Invalid messages were received but refused by the consumer as
+	// malformed or invalid (typed encodings): rejected without requeue,
+	// dead-lettered where the queue has a dead-letter exchange.
+	Invalid int64 `json:"invalid,omitempty"`
 }
 
 // Unreachable is what the run saw of a target it could not reach.
@@ -242,6 +246,9 @@ type Subscriber struct {
 	EndToEnd     *Latency `json:"end_to_end,omitempty"`
 	LagAtEnd     int64    `json:"lag_at_end"`
 	ConsumedPerS float64  `json:"consumed_per_s,omitempty"`
+	// Invalid events failed the group's decoding and validation (typed
+	// encodings); they are counted in Received too.
+	Invalid int64 `json:"invalid,omitempty"`
 }
 
 // Resources is the CPU time and memory the commsbench process used.
@@ -262,6 +269,20 @@ type Resources struct {
 	PeerCPUS       *float64 `json:"peer_cpu_s,omitempty"`
 	PeerCPUPerOpUS *float64 `json:"peer_cpu_per_op_us,omitempty"`
 	PeerNote       string   `json:"peer_note,omitempty"`
+	// ClientCodecPerOpUS is the client's time encoding each request and
+	// decoding its reply, in microseconds per measured operation, read
+	// around those calls (runs with a typed --encoding only). It is part
+	// of CPUPerOpUS and of the response latency.
+	ClientCodecPerOpUS float64 `json:"client_codec_per_op_us,omitempty"`
+}
+
+// SetClientCodecPerOpUS records the client's encode and decode time per
+// operation.
+func (r *Result) SetClientCodecPerOpUS(us float64) {
+	if r.Resources == nil {
+		r.Resources = &Resources{}
+	}
+	r.Resources.ClientCodecPerOpUS = us
 }
 
 // MainLatency names the latency that best answers "how long did the

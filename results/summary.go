@@ -93,6 +93,38 @@ func (r *Result) TargetDescription() string {
 	return strings.Join(parts, " ")
 }
 
+// MessagesSummary describes a typed run's messages: their encoding and
+// sizes, and the client's encode and decode time; "" for an echo.
+func (r *Result) MessagesSummary() string {
+	enc, ok := r.Options["encoding"].(string)
+	if !ok || enc == "" {
+		return ""
+	}
+	s := enc
+	if req, ok := optionNumber(r.Options["request_bytes"]); ok {
+		s += fmt.Sprintf(", %s request", FormatBytes(req))
+	}
+	if rep, ok := optionNumber(r.Options["reply_bytes"]); ok {
+		s += fmt.Sprintf(", %s reply", FormatBytes(rep))
+	}
+	if r.Resources != nil && r.Resources.ClientCodecPerOpUS > 0 {
+		s += fmt.Sprintf("; client encode + decode %s per operation", FormatNS(r.Resources.ClientCodecPerOpUS*1e3))
+	}
+	return s
+}
+
+// optionNumber reads a number of the options: an int as a run recorded
+// it, a float64 as a result file gives it back.
+func optionNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
 // AskedLoad describes what was asked of the load generator.
 func (r *Result) AskedLoad() string {
 	l := r.Load
@@ -178,7 +210,7 @@ func (r *Result) DeliverySummary() string {
 	for _, x := range []struct {
 		name string
 		v    int64
-	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}} {
+	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}} {
 		if x.v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", x.name, x.v))
 		}
@@ -272,6 +304,9 @@ func writeText(w io.Writer, r *Result) error {
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(tw, "  delivery\t%s\n", d)
 	}
+	if m := r.MessagesSummary(); m != "" {
+		fmt.Fprintf(tw, "  messages\t%s\n", m)
+	}
 	if r.GroupJoinS > 0 {
 		fmt.Fprintf(tw, "  group join\t%.2fs (before measuring; not in any figure)\n", r.GroupJoinS)
 	}
@@ -344,6 +379,9 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	}
 	if c, ok := r.CPUCost(); ok {
 		fmt.Fprintf(w, "| cpu/op | %s |\n", escapeMD(c.String()))
+	}
+	if m := r.MessagesSummary(); m != "" {
+		fmt.Fprintf(w, "| messages | %s |\n", escapeMD(m))
 	}
 	if rows := r.latencyRows(); len(rows) > 0 {
 		fmt.Fprintf(w, "\n| latency |")

@@ -218,6 +218,10 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	if res.Options == nil {
 		res.Options = map[string]any{}
 	}
+	if _, typed := res.Options["payload"]; typed {
+		// The transport sent typed messages, which it named.
+		return
+	}
 	res.Options["payload"] = req.Payload.Kind
 	switch req.Payload.Kind {
 	case "file":

@@ -291,7 +291,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Requests:     o.Requests,
 		Warmup:       o.Warmup,
 		Timeout:      o.Timeout,
-		PayloadBytes: int(o.Payload),
+		PayloadBytes: req.Run.PayloadBytes,
 		Connections:  req.Run.Connections,
 	}
 	return req, nil

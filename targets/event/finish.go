@@ -54,6 +54,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 			OutOfOrder:   t.outOfOrder.Load(),
 			EndToEnd:     results.MustLatency(h),
 			ConsumedPerS: t.consumedPerS(),
+			Invalid:      s.invalid(),
 		}
 		if hwmErr == nil {
 			sub.LagAtEnd = t.lag(hwm)
@@ -70,6 +71,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		d.Lost += sub.Lost
 		d.Duplicates += sub.Duplicates
 		d.OutOfOrder += sub.OutOfOrder
+		d.Invalid += sub.Invalid
 		r.Subscribers = append(r.Subscribers, sub)
 	}
 	d.Outstanding = max(0, r.Counts.Sent-w.deliveredAnywhere(ackedSets))
@@ -79,6 +81,9 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	r.Throughput.ConsumedPerS = consumedPerS
 	r.Throughput.ConsumedBytesPerS = consumedPerS * float64(w.cfg.PayloadBytes)
 	r.GroupJoinS = w.joinS
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
 
 	if w.broker != nil {
 		r.Notes = append(r.Notes, EmbeddedNote)

@@ -61,6 +61,9 @@ type member struct {
 	hist  *hdrhistogram.Histogram
 	probe atomic.Int64 // highest join-probe round this member received
 	errs  atomic.Int64
+	// check and invalid: typed events, and those that failed the check.
+	check   func(value []byte) error
+	invalid atomic.Int64
 	// lastErr is the last error of FetchMessage, for a join failure message.
 	lastErr   atomic.Pointer[error]
 	done      chan struct{}
@@ -84,6 +87,8 @@ type subscriberConfig struct {
 	dial         time.Duration
 	memberPrefix string
 	readDelay    time.Duration // Config.readDelay
+	// check, when set, is the work on a typed event's value (typed.go).
+	check func(value []byte) error
 }
 
 func newSubscriber(c subscriberConfig) *subscriber {
@@ -122,9 +127,19 @@ func newSubscriber(c subscriberConfig) *subscriber {
 			hist:      results.NewHistogram(),
 			done:      make(chan struct{}),
 			readDelay: c.readDelay,
+			check:     c.check,
 		})
 	}
 	return s
+}
+
+// invalid counts the typed events the group's members refused.
+func (s *subscriber) invalid() int64 {
+	var n int64
+	for _, m := range s.members {
+		n += m.invalid.Load()
+	}
+	return n
 }
 
 // start runs every member until ctx ends.
@@ -234,6 +249,8 @@ func (m *member) run(ctx context.Context) {
 		}
 		if ok && st.Flags&FlagProbe != 0 {
 			atomicMax(&m.probe, int64(st.Seq))
+		} else if ok && m.check != nil && m.check(msg.Value) != nil {
+			m.invalid.Add(1)
 		}
 		c.add(msg, now)
 		if m.readDelay > 0 {

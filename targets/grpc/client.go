@@ -19,6 +19,7 @@ import (
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/grpc/echopb"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Modes of a gRPC run.
@@ -49,6 +50,11 @@ type Config struct {
 	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight echo. Default 5s.
 	DialTimeout time.Duration
+	// Encoding is messages.Raw (the echo, the default) or a typed
+	// encoding: each operation is then one Orders/PlaceOrder call with an
+	// order of Items lines, whose confirmation is checked (unary only).
+	Encoding messages.Encoding
+	Items    int
 }
 
 // Workload drives Echo calls or EchoStream messages.
@@ -63,6 +69,8 @@ type Workload struct {
 	// ctx outlives every operation and bounds the streams; Close cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	clocks messages.Clocks
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -81,6 +89,12 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	case ModeUnary, ModeStream:
 	default:
 		return nil, fmt.Errorf("grpc: mode %q: choose %s or %s", cfg.Mode, ModeUnary, ModeStream)
+	}
+	if cfg.Encoding == "" {
+		cfg.Encoding = messages.Raw
+	}
+	if cfg.Encoding.Typed() && cfg.Mode != ModeUnary {
+		return nil, fmt.Errorf("grpc: --encoding %s sends unary PlaceOrder calls; --grpc-mode %s echoes bytes only with --encoding raw", cfg.Encoding, cfg.Mode)
 	}
 	if cfg.PayloadBytes < 0 || cfg.PayloadBytes > MaxMessage-1024 {
 		return nil, fmt.Errorf("grpc: payload of %d bytes: must be between 0 and 16 MiB", cfg.PayloadBytes)
@@ -176,6 +190,11 @@ func (w *Workload) preflight(ctx context.Context) error {
 	defer cancel()
 	for i := range w.conns {
 		if err := w.newClient(i).Do(ctx, bench.Op{Seq: -1, Worker: i}); err != nil {
+			if w.cfg.Encoding.Typed() {
+				if oerr := ordersPreflightError(w.address, w.cfg.Encoding, err); oerr != nil {
+					return oerr
+				}
+			}
 			return w.preflightError(err)
 		}
 	}
@@ -214,11 +233,18 @@ func statusMessage(err error) string {
 // NewClient returns a worker's client. Worker i uses connection i mod
 // Connections; in stream mode it shares that connection's stream.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	if w.cfg.Encoding.Typed() {
+		return w.newOrderClient(w.conns[worker%len(w.conns)], w.clocks.New()), nil
+	}
 	return w.newClient(worker), nil
 }
 
 func (w *Workload) newClient(worker int) bench.Client {
 	i := worker % len(w.conns)
+	if w.cfg.Encoding.Typed() {
+		// The pre-flight's client: its time is not the run's.
+		return w.newOrderClient(w.conns[i], new(messages.CodecClock))
+	}
 	if w.cfg.Mode == ModeStream {
 		return &streamClient{s: w.streams[i]}
 	}
@@ -233,8 +259,14 @@ func (w *Workload) newClient(worker int) bench.Client {
 	}
 }
 
-// Finish has nothing to add: the engine's figures are the gRPC figures.
-func (w *Workload) Finish(context.Context, *results.Result) error { return nil }
+// Finish adds the client's encode and decode time of typed runs; the
+// engine's figures are the gRPC figures.
+func (w *Workload) Finish(_ context.Context, r *results.Result) error {
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
+	return nil
+}
 
 // Close ends the streams, closes the connections and stops the embedded
 // target.

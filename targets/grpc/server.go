@@ -3,6 +3,8 @@
 // service commsbench.echo.v1.Echo answers a unary Echo and every message of
 // a bidirectional EchoStream with the request's payload, in order, so that
 // a user's own service can implement it and stand in for the embedded one.
+// With a typed encoding the client calls the orders service of
+// targets/messages/messages.proto instead (orders.go).
 package grpctarget
 
 import (
@@ -59,15 +61,16 @@ func Listen(addr string) (*Server, error) {
 // NewServer serves svc on ln. Tests hand it services that break the echo
 // contract on purpose.
 func NewServer(ln net.Listener, svc echopb.EchoServer) *Server {
-	srv := grpc.NewServer(
+	srv := grpc.NewServer(append(ordersServerOptions(),
 		grpc.MaxRecvMsgSize(MaxMessage),
 		grpc.MaxSendMsgSize(MaxMessage),
 		grpc.InitialWindowSize(StreamWindow),
 		grpc.InitialConnWindowSize(ConnWindow),
-	)
+	)...)
 	echopb.RegisterEchoServer(srv, svc)
 	hs := health.NewServer()
 	hs.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
+	registerOrders(srv, hs)
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
 	return &Server{srv: srv, health: hs, ln: ln}

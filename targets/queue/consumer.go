@@ -19,6 +19,9 @@ type consumerSpec struct {
 	autoAck      bool
 	work         time.Duration
 	requeueEvery int
+	// check, when set, is the work on a typed message's payload: an error
+	// rejects the message without requeue (typed.go).
+	check func(payload []byte) error
 	// acct is the run's accounting; nil for a standalone echo target, which
 	// only answers.
 	acct *consumerAccounting
@@ -42,7 +45,7 @@ type consumer struct {
 	done       chan struct{}
 	order      *orderTracker
 
-	consumed, replied, rejected atomic.Int64
+	consumed, replied, rejected, invalid atomic.Int64
 
 	// mu guards what Finish reads while the consumer may still run.
 	mu         sync.Mutex
@@ -167,6 +170,13 @@ func (c *consumer) handle(d *amqp.Delivery) bool {
 		} else {
 			c.account(h, d.Redelivered, now.UnixNano())
 		}
+	}
+	if spec.check != nil && herr == nil && spec.check(d.Body[HeaderSize:]) != nil {
+		c.invalid.Add(1)
+		if !spec.autoAck {
+			c.fail(d.Nack(false, false))
+		}
+		return false
 	}
 	if spec.work > 0 {
 		time.Sleep(spec.work)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Workload is a queue run: it declares the run's queue, starts the
@@ -45,6 +46,8 @@ type Workload struct {
 	stopOnce      sync.Once
 	closed        bool
 	leftQueue     bool // Close could not delete the queue
+
+	clocks messages.Clocks // the producers' encode time, typed messages only
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -114,7 +117,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		return results.Target{}, err
 	}
 	spec := &consumerSpec{
-		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery,
+		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery, check: messages.OrderCheck(cfg.Encoding),
 		acct: &consumerAccounting{run: w.runTag, ledger: w.ledger, producers: cfg.Producers},
 	}
 	for j := range cfg.Consumers {
@@ -244,7 +247,13 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		splitUnread(&acct, depth)
 	}
 	d := acct.Measured
+	for _, c := range w.consumers {
+		d.Invalid += c.invalid.Load()
+	}
 	r.Counts.Delivery = &d
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
 
 	// Latencies. In one-way mode the engine timed each publish under its
 	// name (OperationLatency); in rpc mode the producers timed the confirms.

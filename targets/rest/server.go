@@ -1,7 +1,8 @@
 // Package rest is the REST transport: an HTTP echo target and the client
 // that drives load at it. The echo contract is small on purpose, so that a
 // user's own service can implement it: POST /echo answers 200 with the
-// request body; GET /healthz answers 200.
+// request body; GET /healthz answers 200. With a typed encoding the client
+// posts orders to POST /orders instead (orders.go).
 package rest
 
 import (
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // MaxBody is the largest request body the echo target accepts.
@@ -78,6 +81,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 func Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /echo", echo)
+	mux.Handle("POST "+OrdersPath, OrdersHandler(messages.JSON, messages.Protobuf))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
