@@ -89,6 +89,10 @@ func (s *OrderSender) AppendEncoded(b []byte, seq int64, measured bool) ([]byte,
 	return b, nil
 }
 
+// Order is the order AppendEncoded last encoded, for checking the reply
+// to it (messages.CheckConfirmation).
+func (s *OrderSender) Order() *Order { return s.order }
+
 // OrderCheck is a consumer's work on a typed message: decode the order
 // and validate it. It is nil for the raw encoding, which carries none.
 func OrderCheck(enc Encoding) func([]byte) error {

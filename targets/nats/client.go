@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // client is one engine worker's side: its own message buffer.
@@ -19,6 +20,10 @@ type client struct {
 	w      *Workload
 	worker int
 	body   []byte
+	// order, clock and reply: typed messages (typed.go); nil for random bytes.
+	order *messages.OrderSender
+	clock *messages.CodecClock
+	reply *messages.PaymentConfirmation
 }
 
 // NewClient returns a worker's client.
@@ -29,7 +34,11 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 	} else {
 		_, _ = rand.Read(body)
 	}
-	return &client{w: w, worker: worker, body: body}, nil
+	c := &client{w: w, worker: worker, body: body}
+	if c.order, c.clock = w.newOrderSender(); c.order != nil {
+		c.reply = new(messages.PaymentConfirmation)
+	}
+	return c, nil
 }
 
 // publisher deals operations to publishers: in turn in open loop, so that
@@ -49,9 +58,22 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 	w := c.w
 	p := c.publisher(op)
 	h := Header{Run: w.runTag, Producer: p.id, SentNS: op.Intended.UnixNano(), Warmup: op.Warmup}
+	var codec time.Duration
+	if c.order != nil {
+		start := time.Now()
+		body, err := c.order.AppendEncoded(c.body[:HeaderSize], op.Seq, false)
+		if err != nil {
+			return fmt.Errorf("nats: %w", err)
+		}
+		c.body = body
+		codec = time.Since(start)
+		if !op.Warmup {
+			defer func() { c.clock.Add(codec) }()
+		}
+	}
 	switch w.cfg.Mode {
 	case ModeRequest:
-		return c.request(ctx, p, h)
+		return c.request(ctx, p, h, &codec)
 	case ModeJetStream:
 		return c.publishStream(ctx, p, h)
 	}
@@ -143,9 +165,10 @@ func (w *Workload) lateAnswer(p *publisher, seq uint64, fut jetstream.PubAckFutu
 	}
 }
 
-// request sends the message as a request and waits for the echo. Without
+// request sends the message as a request and waits for the echo, or the
+// confirmation of a typed order, whose decode time goes to codec. Without
 // a deadline from the engine, RequestTimeout bounds the wait.
-func (c *client) request(ctx context.Context, p *publisher, h Header) error {
+func (c *client) request(ctx context.Context, p *publisher, h Header, codec *time.Duration) error {
 	w := c.w
 	// Concurrent requests have no order to keep: the number is taken
 	// before the request leaves.
@@ -158,6 +181,9 @@ func (c *client) request(ctx context.Context, p *publisher, h Header) error {
 			err = gonats.ErrTimeout
 		}
 		return w.opError("request", err)
+	}
+	if c.order != nil {
+		return c.checkReply(reply, codec)
 	}
 	if !bytes.Equal(reply.Data, c.body) {
 		return fmt.Errorf("%w (reply of %d bytes for %d sent)", bench.ErrEchoMismatch, len(reply.Data), len(c.body))

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Modes of a run.
@@ -115,6 +117,11 @@ type Config struct {
 	// OnBrokerLost, if set, is called once when a publishing connection
 	// breaks during the run.
 	OnBrokerLost func(error)
+	// Encoding is messages.Raw (random bytes, the default) or a typed
+	// encoding: each message then carries, after its header, an order of
+	// Items lines, which the receivers decode and validate (typed.go).
+	Encoding messages.Encoding
+	Items    int
 }
 
 // withDefaults fills the zero values that have a default.
@@ -152,6 +159,9 @@ func (c Config) withDefaults() Config {
 		} else {
 			c.Subject = "commsbench." + c.RunID + "." + c.Mode
 		}
+	}
+	if c.Encoding.Typed() && c.Items == 0 {
+		c.Items = messages.DefaultItems
 	}
 	return c
 }

@@ -34,7 +34,13 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 
 	acct := w.ledger.count()
 	d := acct.Measured
+	for _, recv := range w.ledger.receivers {
+		d.Invalid += recv.invalid.Load()
+	}
 	r.Counts.Delivery = &d
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
 
 	// The consumption window is never shorter than the measured period, so
 	// that receivers that lagged into the drain show their true pace.
@@ -66,6 +72,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 				Lost:       rc.measured.Lost,
 				Duplicates: rc.measured.Duplicates,
 				OutOfOrder: rc.measured.OutOfOrder,
+				Invalid:    recv.invalid.Load(),
 				EndToEnd:   results.MustLatency(recv.e2e),
 			}
 			recv.mu.Unlock()

@@ -78,6 +78,7 @@ type receiver struct {
 	span      [2]int64
 	foreign   atomic.Int64
 	dropped   atomic.Int64 // messages the client library dropped (slow consumer)
+	invalid   atomic.Int64 // typed messages refused as malformed or invalid
 	lastAnyNS atomic.Int64 // Unix ns of the last delivery of any kind
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -43,6 +44,11 @@ outstanding and out of order, and the end-to-end latency runs from the
 intended send to a receiver. After the load the receivers drain until
 everything arrived or --drain-timeout passed.
 
+With --encoding json or protobuf each message carries an order of --items
+lines: responders confirm it with an encoded PaymentConfirmation that the
+client checks, subscribers and consumers decode and validate it; invalid
+orders are counted (invalid_message, delivery.invalid).
+
 Publishers: --connections publishing connections (default 1); each
 responder, subscriber and consumer has a connection of its own.
 
@@ -54,6 +60,7 @@ stored.`,
   commsbench run nats --mode publish --rate 0 --concurrency 8 --subscribers 4
   commsbench run nats --mode publish --rate 50000 --subscribers 4 --queue-group
   commsbench run nats --mode jetstream --rate 5000 --consumers 2 --storage memory
+  commsbench run nats --encoding protobuf --items 10
   COMMSBENCH_NATS_URL=nats://bench:secret@10.0.0.5:4222 commsbench run nats --mode jetstream`,
 		},
 		NewConfig: func() transport.Config { return newRunConfig() },
@@ -90,6 +97,15 @@ first line printed is the server's address.`,
 // like an event stream's groups; with a queue group the subscribers share
 // them, which is one-way.
 func describe(r *results.Result) transport.Mechanism {
+	m := describeMode(r)
+	if r != nil {
+		m.Name += messages.NameSuffix(r.Options)
+	}
+	return m
+}
+
+// describeMode names the mechanism of a result's mode.
+func describeMode(r *results.Result) transport.Mechanism {
 	mode := ModeRequest
 	queueGroup := false
 	if r != nil {
@@ -124,6 +140,7 @@ type runConfig struct {
 	AckWait      time.Duration
 	DrainTimeout time.Duration
 	KeepStream   bool
+	Messages     messages.Settings
 
 	publishers int
 	opts       []transport.Option
@@ -144,6 +161,7 @@ func newRunConfig() *runConfig {
 		Replicas:     1,
 		AckWait:      DefaultAckWait,
 		DrainTimeout: DefaultDrainTimeout,
+		Messages:     messages.NewSettings(),
 	}
 }
 
@@ -164,6 +182,8 @@ func (c *runConfig) Options() []transport.Option {
 			{Name: "ack-wait", Usage: "jetstream: how long the server waits for a consumer's ack before delivering the message again", Value: transport.Duration(&c.AckWait)},
 			{Name: "drain-timeout", Usage: "after the load, how long receivers may take to get what is still on its way", Value: transport.Duration(&c.DrainTimeout)},
 			{Name: "keep-stream", Usage: "jetstream: leave the run's stream on an external server after the run", Value: transport.Bool(&c.KeepStream)},
+			{Name: "encoding", Usage: messages.EncodingUsage + " (responders confirm it; subscribers and consumers validate it)", Value: transport.String(&c.Messages.Encoding)},
+			{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 		}
 	}
 	return c.opts
@@ -239,6 +259,15 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 			return transport.Usagef("--subject: %v", err)
 		}
 	}
+	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
+		return transport.Usagef("%v", err)
+	}
+	if c.Messages.Enc.Typed() {
+		if c.Mode == ModeRequest && c.Consumers == 0 {
+			return transport.Usagef("--encoding %s with --consumers 0: the responders of 'commsbench serve nats' echo bytes; give --consumers 1 or more, whose responders confirm each order", c.Messages.Enc)
+		}
+		run.PayloadBytes = HeaderSize + c.Messages.RequestBytes
+	}
 	c.publishers = max(run.Connections, 1)
 	run.Connections = c.publishers + c.members()
 	return nil
@@ -275,6 +304,7 @@ func (c *runConfig) Record(transport.Run) map[string]any {
 		m["replicas"] = c.Replicas
 		m["ack_wait_s"] = c.AckWait.Seconds()
 	}
+	c.Messages.Record(m, c.Mode == ModeRequest)
 	return m
 }
 
@@ -298,6 +328,8 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		OpenLoop:     run.OpenLoop,
 		KeepStream:   c.KeepStream,
 		OnBrokerLost: run.Abort,
+		Encoding:     c.Messages.Enc,
+		Items:        c.Messages.Items,
 	})
 }
 

@@ -62,6 +62,12 @@ func TestResolve(t *testing.T) {
 		{name: "replicas on the embedded server", args: []string{"mode", "jetstream", "replicas", "3"}, wantErr: "cluster"},
 		{name: "bad storage", args: []string{"mode", "jetstream", "storage", "disk"}, wantErr: "file or memory"},
 		{name: "wildcard subject", args: []string{"subject", "orders.>"}, wantErr: "wildcards"},
+		// Typed messages in every mode, but not to the echo responders of serve nats.
+		{name: "typed request", args: []string{"encoding", "protobuf", "items", "5"}, wantConns: 2},
+		{name: "typed jetstream", args: []string{"mode", "jetstream", "encoding", "json"}, wantConns: 2},
+		{name: "bad encoding", args: []string{"encoding", "xml"}, wantErr: "raw, json or protobuf"},
+		{name: "bad items", args: []string{"encoding", "json", "items", "0"}, wantErr: "--items 0"},
+		{name: "typed to echo responders", args: []string{"encoding", "json", "consumers", "0"}, wantErr: "--consumers 1 or more"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +107,9 @@ func TestDescribe(t *testing.T) {
 		{map[string]any{"mode": "jetstream"}, "NATS JetStream", transport.Oneway, "JetStream"},
 		// A result without options (another version) reads as request mode.
 		{nil, "NATS request", transport.RPC, "request-reply"},
+		// A typed run's name says its encoding.
+		{map[string]any{"mode": "request", "encoding": "protobuf"}, "NATS request · protobuf", transport.RPC, "request-reply"},
+		{map[string]any{"mode": "jetstream", "encoding": "json"}, "NATS JetStream · json", transport.Oneway, "JetStream"},
 	}
 	for _, tc := range tests {
 		m := Transport().Describe(&results.Result{Options: tc.options})
@@ -139,6 +148,35 @@ func TestRunConfigWorkload(t *testing.T) {
 	}
 	if _, ok := w.(transport.Finisher); !ok {
 		t.Error("the workload does not report a lost connection as a run error")
+	}
+}
+
+// TestRunConfigTyped: a typed request run records its encoding and the
+// sizes of both messages, and its responders confirm every order.
+func TestRunConfigTyped(t *testing.T) {
+	c := Transport().NewConfig()
+	set(t, c.Options(), "encoding", "json", "items", "6")
+	run := transport.Run{ID: runID(t), Concurrency: 4, PayloadBytes: 100}
+	if err := c.Resolve(envOf(nil), &run); err != nil {
+		t.Fatal(err)
+	}
+	rec := c.Record(run)
+	if rec["encoding"] != "json" || rec["items"] != 6 || rec["payload"] != "order" || rec["reply_bytes"] == nil {
+		t.Errorf("record %v: want the encoding, the items and both sizes", rec)
+	}
+	if want := HeaderSize + rec["request_bytes"].(int); run.PayloadBytes != want {
+		t.Errorf("payload %d bytes, want the header and the order, %d", run.PayloadBytes, want)
+	}
+	w, err := c.Workload(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bench.Run(context.Background(), w, bench.Options{Requests: 200, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := res.Counts.Delivery; d.Received != 200 || d.Invalid != 0 || res.Counts.Errors != 0 {
+		t.Errorf("delivery %+v, errors %v", d, res.Errors)
 	}
 }
 

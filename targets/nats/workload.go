@@ -15,6 +15,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Error classes of NATS operations.
@@ -54,6 +55,8 @@ type Workload struct {
 	lost     atomic.Pointer[error]
 	closed   atomic.Bool
 	stopOnce sync.Once
+
+	clocks messages.Clocks // the clients' encode and decode time, typed messages only
 }
 
 var (
@@ -80,6 +83,10 @@ type member struct {
 	sub   *gonats.Subscription
 	recv  *receiver
 	order []int64
+	// enc is a responder's encoding; check a subscriber's or consumer's
+	// work on a typed message (typed.go). Both are unset for echoes.
+	enc   messages.Encoding
+	check func([]byte) error
 
 	mu sync.Mutex // guards cc, which a restart replaces
 	cc jetstream.ConsumeContext
@@ -209,7 +216,7 @@ func (w *Workload) startRequest(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			m := &member{nc: nc, recv: recv}
+			m := &member{nc: nc, recv: recv, enc: cfg.Encoding}
 			w.members = append(w.members, m)
 			m.sub, err = nc.QueueSubscribe(cfg.Subject, responderGroup, func(msg *gonats.Msg) {
 				m.respond(msg, time.Now().UnixNano())
@@ -234,10 +241,18 @@ func (w *Workload) startRequest(ctx context.Context) error {
 	return nil
 }
 
-// respond accounts a request (probes aside) and echoes it.
+// respond accounts a request (probes aside) and echoes it, or, with a
+// typed encoding, answers the order it carries.
 func (m *member) respond(msg *gonats.Msg, nowNS int64) {
-	if m.recv != nil && !isProbe(msg.Data) {
+	probe := isProbe(msg.Data)
+	if m.recv != nil && !probe {
 		m.recv.delivery(msg.Data, false, nowNS, nil)
+	}
+	if m.enc.Typed() && !probe {
+		if !respondOrder(m.enc, msg) && m.recv != nil {
+			m.recv.invalid.Add(1)
+		}
+		return
 	}
 	_ = msg.Respond(msg.Data)
 }
@@ -261,11 +276,13 @@ func (w *Workload) startPublish() error {
 		if err != nil {
 			return err
 		}
-		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers)}
+		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers), check: messages.OrderCheck(cfg.Encoding)}
 		w.members = append(w.members, m)
 		handler := func(msg *gonats.Msg) {
 			now := time.Now().UnixNano()
-			m.recv.delivery(msg.Data, false, now, m.order)
+			if m.recv.delivery(msg.Data, false, now, m.order) {
+				m.checkOrder(msg.Data)
+			}
 		}
 		if cfg.QueueGroup {
 			m.sub, err = nc.QueueSubscribe(cfg.Subject, responderGroup, handler)
@@ -341,7 +358,7 @@ func (w *Workload) startJetStream(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers)}
+		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers), check: messages.OrderCheck(cfg.Encoding)}
 		w.members = append(w.members, m)
 		if err := w.consume(ctx, m); err != nil {
 			return fmt.Errorf("nats: consumer %d: %w", j, err)
@@ -366,7 +383,12 @@ func (w *Workload) consume(ctx context.Context, m *member) error {
 		if md, err := msg.Metadata(); err == nil {
 			redelivered = md.NumDelivered > 1
 		}
-		m.recv.delivery(msg.Data(), redelivered, now, m.order)
+		if m.recv.delivery(msg.Data(), redelivered, now, m.order) && !m.checkOrder(msg.Data()) {
+			// An invalid order is refused for good: delivering it again
+			// would not make it valid.
+			_ = msg.Term()
+			return
+		}
 		_ = msg.Ack()
 	}
 	var cc jetstream.ConsumeContext
