@@ -89,9 +89,39 @@ func (s *OrderSender) AppendEncoded(b []byte, seq int64, measured bool) ([]byte,
 	return b, nil
 }
 
-// Order is the order AppendEncoded last encoded, for checking the reply
-// to it (messages.CheckConfirmation).
+// Order is the order AppendEncoded last encoded.
 func (s *OrderSender) Order() *Order { return s.order }
+
+// Clock is the clock the sender's encode time goes to.
+func (s *OrderSender) Clock() *CodecClock { return s.clock }
+
+// CheckReply decodes b, the reply to the order last encoded, into reply
+// and checks that it confirms that order. It returns the decode time,
+// which the caller adds to the operation's encode time.
+func (s *OrderSender) CheckReply(b []byte, reply *PaymentConfirmation) (time.Duration, error) {
+	start := time.Now()
+	err := s.enc.Unmarshal(b, reply)
+	d := time.Since(start)
+	if err != nil {
+		return d, fmt.Errorf("not a %s PaymentConfirmation: %v", s.enc, err)
+	}
+	return d, CheckConfirmation(s.order, reply)
+}
+
+// ConfirmEncoded is a responder's work on an encoded order: decode it,
+// validate it, confirm its payment and encode the confirmation. An error
+// wraps ErrInvalid when the order is at fault.
+func ConfirmEncoded(enc Encoding, b []byte) ([]byte, error) {
+	order, err := DecodeValidOrder(enc, b)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := ConfirmPayment(order)
+	if err != nil {
+		return nil, err
+	}
+	return enc.Marshal(conf)
+}
 
 // OrderCheck is a consumer's work on a typed message: decode the order
 // and validate it. It is nil for the raw encoding, which carries none.

@@ -20,9 +20,8 @@ type client struct {
 	w      *Workload
 	worker int
 	body   []byte
-	// order, clock and reply: typed messages (typed.go); nil for random bytes.
+	// order and reply: typed messages (typed.go); nil for random bytes.
 	order *messages.OrderSender
-	clock *messages.CodecClock
 	reply *messages.PaymentConfirmation
 }
 
@@ -35,7 +34,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 		_, _ = rand.Read(body)
 	}
 	c := &client{w: w, worker: worker, body: body}
-	if c.order, c.clock = w.newOrderSender(); c.order != nil {
+	if c.order = w.newOrderSender(); c.order != nil {
 		c.reply = new(messages.PaymentConfirmation)
 	}
 	return c, nil
@@ -68,7 +67,7 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 		c.body = body
 		codec = time.Since(start)
 		if !op.Warmup {
-			defer func() { c.clock.Add(codec) }()
+			defer func() { c.order.Clock().Add(codec) }()
 		}
 	}
 	switch w.cfg.Mode {

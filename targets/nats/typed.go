@@ -27,14 +27,12 @@ const (
 	errorCodeHeader = "Nats-Service-Error-Code"
 )
 
-// newOrderSender returns a client's order and the clock its encode and
-// decode time go to, or nil for random bytes.
-func (w *Workload) newOrderSender() (*messages.OrderSender, *messages.CodecClock) {
+// newOrderSender returns a client's order, or nil for random bytes.
+func (w *Workload) newOrderSender() *messages.OrderSender {
 	if !w.cfg.Encoding.Typed() {
-		return nil, nil
+		return nil
 	}
-	clock := w.clocks.New()
-	return messages.NewOrderSender(w.cfg.Encoding, w.cfg.Items, clock), clock
+	return messages.NewOrderSender(w.cfg.Encoding, w.cfg.Items, w.clocks.New())
 }
 
 // confirmOrder is a responder's work on a typed request: decode the order
@@ -44,15 +42,7 @@ func confirmOrder(enc messages.Encoding, data []byte) ([]byte, error) {
 	if len(data) < HeaderSize {
 		return nil, fmt.Errorf("%w: a message of %d bytes, shorter than the %d-byte header", messages.ErrInvalid, len(data), HeaderSize)
 	}
-	order, err := messages.DecodeValidOrder(enc, data[HeaderSize:])
-	if err != nil {
-		return nil, err
-	}
-	conf, err := messages.ConfirmPayment(order)
-	if err != nil {
-		return nil, err
-	}
-	return enc.Marshal(conf)
+	return messages.ConfirmEncoded(enc, data[HeaderSize:])
 }
 
 // respondOrder answers a typed request with its confirmation, or with an
@@ -85,13 +75,9 @@ func (c *client) checkReply(reply *gonats.Msg, codec *time.Duration) error {
 		}
 		return bench.Errorf(class, "nats: the responder refused order %s (%s %s)", order.OrderId, code, reply.Header.Get(errorHeader))
 	}
-	start := time.Now()
-	err := c.w.cfg.Encoding.Unmarshal(reply.Data, c.reply)
-	*codec += time.Since(start)
+	d, err := c.order.CheckReply(reply.Data, c.reply)
+	*codec += d
 	if err != nil {
-		return bench.Errorf(messages.ClassBadReply, "nats: the reply to order %s is not a %s PaymentConfirmation: %v", order.OrderId, c.w.cfg.Encoding, err)
-	}
-	if err := messages.CheckConfirmation(order, c.reply); err != nil {
 		return bench.WithClass(messages.ClassBadReply, fmt.Errorf("nats: the reply to order %s: %w", order.OrderId, err))
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // consumerSpec is what the consumers of a group share.
@@ -19,9 +20,10 @@ type consumerSpec struct {
 	autoAck      bool
 	work         time.Duration
 	requeueEvery int
-	// check, when set, is the work on a typed message's payload: an error
-	// rejects the message without requeue (typed.go).
-	check func(payload []byte) error
+	// enc, when typed, makes the consumers decode and validate each
+	// message's order, and confirm it to a request; an invalid one is
+	// rejected without requeue (typed.go).
+	enc messages.Encoding
 	// acct is the run's accounting; nil for a standalone echo target, which
 	// only answers.
 	acct *consumerAccounting
@@ -171,12 +173,17 @@ func (c *consumer) handle(d *amqp.Delivery) bool {
 			c.account(h, d.Redelivered, now.UnixNano())
 		}
 	}
-	if spec.check != nil && herr == nil && spec.check(d.Body[HeaderSize:]) != nil {
-		c.invalid.Add(1)
-		if !spec.autoAck {
-			c.fail(d.Nack(false, false))
+	reply := d.Body
+	if spec.enc.Typed() && herr == nil {
+		var err error
+		if reply, err = typedWork(spec.enc, d); err != nil {
+			c.invalid.Add(1)
+			c.refuse(d, err)
+			if !spec.autoAck {
+				c.fail(d.Nack(false, false))
+			}
+			return false
 		}
-		return false
 	}
 	if spec.work > 0 {
 		time.Sleep(spec.work)
@@ -184,7 +191,7 @@ func (c *consumer) handle(d *amqp.Delivery) bool {
 	if d.ReplyTo != "" {
 		err := c.ch.Publish("", d.ReplyTo, false, false, amqp.Publishing{
 			CorrelationId: d.CorrelationId,
-			Body:          d.Body,
+			Body:          reply,
 		})
 		if err == nil {
 			c.replied.Add(1)

@@ -82,7 +82,7 @@ and left in place when the target stops.`,
   commsbench run queue --mode rpc --consumers 0 --queue commsbench.echo`,
 			},
 			NewConfig: func() transport.ServeConfig {
-				return &serveConfig{broker: brokerOptions{Queue: DefaultEchoQueue, QueueType: QueueClassic, Prefetch: DefaultPrefetch, Consumers: 1}}
+				return &serveConfig{broker: brokerOptions{Queue: DefaultEchoQueue, QueueType: QueueClassic, Prefetch: DefaultPrefetch, Consumers: 1}, Encoding: string(messages.Raw)}
 			},
 		},
 		Container: "rabbitmq",
@@ -201,7 +201,7 @@ func newRunConfig() transport.Config {
 		transport.Option{Name: "mode", Usage: "oneway (publish and go on) or rpc (wait for the consumer's reply through direct reply-to)", Value: transport.String(&c.Mode)},
 		transport.Option{Name: "drain-timeout", Usage: "after the load, how long consumers may take to receive what is still on its way", Value: transport.Duration(&c.DrainTimeout)},
 		transport.Option{Name: "keep-queue", Usage: "leave the run's queue on the broker after the run", Value: transport.Bool(&c.KeepQueue)},
-		transport.Option{Name: "encoding", Usage: messages.EncodingUsage + " (consumers reject an invalid one; --mode oneway)", Value: transport.String(&c.Messages.Encoding)},
+		transport.Option{Name: "encoding", Usage: messages.EncodingUsage + " (consumers reject an invalid one; in --mode rpc they reply with its confirmation; with --consumers 0, start 'serve queue' with the same --encoding)", Value: transport.String(&c.Messages.Encoding)},
 		transport.Option{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	)
 	return c
@@ -252,9 +252,6 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		return transport.Usagef("%v", err)
 	}
 	if c.Messages.Enc.Typed() {
-		if c.Mode != ModeOneway || b.Consumers == 0 {
-			return transport.Usagef("--encoding %s: typed messages need --mode oneway and consumers of this run, which decode and validate them (request-reply echoes bytes)", c.Messages.Enc)
-		}
 		run.PayloadBytes = HeaderSize + c.Messages.RequestBytes
 	}
 	return nil
@@ -307,7 +304,7 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 		"header_bytes":    HeaderSize,
 		"message_bytes":   max(run.PayloadBytes, HeaderSize),
 	}
-	c.Messages.Record(o, false)
+	c.Messages.Record(o, c.Mode == ModeRPC)
 	return o
 }
 
@@ -370,13 +367,15 @@ func (w *Workload) RunError() error {
 type serveConfig struct {
 	broker      brokerOptions
 	Connections int
+	Encoding    string
 	opts        []transport.Option
 }
 
 func (c *serveConfig) Options() []transport.Option {
 	if c.opts == nil {
 		c.opts = append(c.broker.options("queue to consume (declared if missing, left in place afterwards)", "consumers, each on its own channel"),
-			transport.Option{Name: "connections", Usage: "AMQP connections the consumers are dealt over (default one per consumer)", Value: transport.Int(&c.Connections)})
+			transport.Option{Name: "connections", Usage: "AMQP connections the consumers are dealt over (default one per consumer)", Value: transport.Int(&c.Connections)},
+			transport.Option{Name: "encoding", Usage: "raw: echo each message; json or protobuf: decode and validate each order and reply with its confirmation, as 'run queue --mode rpc --consumers 0 --encoding' expects", Value: transport.String(&c.Encoding)})
 	}
 	return c.opts
 }
@@ -394,6 +393,10 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 	case c.Connections < 0 || (transport.Changed(opts, "connections") && c.Connections == 0):
 		return transport.Usagef("--connections %d: must be at least 1", c.Connections)
 	}
+	enc, err := messages.ParseEncoding(c.Encoding)
+	if err != nil {
+		return transport.Usagef("--encoding: %v", err)
+	}
 	b := c.broker
 	echo, err := StartEcho(EchoConfig{
 		URL:         b.URL,
@@ -405,6 +408,7 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 		Prefetch:    b.Prefetch,
 		AutoAck:     b.AutoAck,
 		Work:        b.Work,
+		Encoding:    enc,
 	})
 	if err != nil {
 		return err
@@ -416,5 +420,8 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 	echo.Close()
 	s := echo.Stats()
 	fmt.Fprintf(out, "consumed %d messages, replied to %d\n", s.Consumed, s.Replied)
+	if enc.Typed() {
+		fmt.Fprintf(out, "refused %d invalid %s orders\n", s.Invalid, enc)
+	}
 	return werr
 }

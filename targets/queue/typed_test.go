@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -9,6 +10,77 @@ import (
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/targets/messages"
 )
+
+// TestTypedRPCRun: in rpc mode the consumers reply with each order's
+// confirmation, which the producers check, in both encodings.
+func TestTypedRPCRun(t *testing.T) {
+	u := testBroker(t)
+	for _, enc := range []messages.Encoding{messages.JSON, messages.Protobuf} {
+		t.Run(string(enc), func(t *testing.T) {
+			cfg := Config{URL: u, RunID: "test-typed-rpc-" + string(enc) + "-" + randSuffix(), Mode: ModeRPC, Producers: 2, Consumers: 2, Confirm: true,
+				Prefetch: 100, DrainTimeout: 5 * time.Second, Encoding: enc, Items: 4}
+			_, res, err := runWorkload(t, cfg, bench.Options{Requests: 400, Concurrency: 8, Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAccounted(t, res)
+			if d := res.Counts.Delivery; d.Invalid != 0 {
+				t.Errorf("%d valid orders refused as invalid", d.Invalid)
+			}
+			if res.Resources == nil || res.Resources.ClientCodecPerOpUS <= 0 {
+				t.Errorf("resources %+v: want the producers' encode and decode time", res.Resources)
+			}
+		})
+	}
+}
+
+// halfBad sends, for every odd operation, an order whose currency is not
+// a three-letter code: it encodes and travels like any other, and fails
+// validation at the consumer.
+type halfBad struct{ c *client }
+
+func (h halfBad) Do(ctx context.Context, op bench.Op) error {
+	if op.Seq%2 == 1 {
+		o := h.c.order.Order()
+		o.Currency = "euro"
+		defer func() { o.Currency = "EUR" }()
+	}
+	return h.c.Do(ctx, op)
+}
+
+type halfBadWorkload struct{ *Workload }
+
+func (w halfBadWorkload) NewClient(ctx context.Context, worker int) (bench.Client, error) {
+	c, err := w.Workload.NewClient(ctx, worker)
+	if err != nil {
+		return nil, err
+	}
+	return halfBad{c.(*client)}, nil
+}
+
+// TestTypedRPCRefusesInvalid: an invalid order in rpc mode is rejected,
+// counted as invalid by the consumer, and answered with a refusal the
+// producer counts as invalid_message; the run goes on.
+func TestTypedRPCRefusesInvalid(t *testing.T) {
+	u := testBroker(t)
+	cfg := Config{URL: u, RunID: "test-typed-rpc-invalid-" + randSuffix(), Mode: ModeRPC, Producers: 1, Consumers: 1, Confirm: true,
+		Prefetch: 10, DrainTimeout: 3 * time.Second, Encoding: messages.Protobuf, Items: 2}
+	w, err := NewWorkload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteQueue(t, u, w.Queue()) })
+	res, err := bench.Run(context.Background(), halfBadWorkload{w}, bench.Options{Requests: 40, Concurrency: 1, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Errors[messages.ClassInvalidMessage]; got != 20 || res.Counts.Errors != 20 || res.Counts.OK != 20 {
+		t.Errorf("counts %+v, errors %v; want 20 ok and 20 %s", res.Counts, res.Errors, messages.ClassInvalidMessage)
+	}
+	if d := res.Counts.Delivery; d.Invalid != 20 || d.Received != 40 {
+		t.Errorf("delivery %+v: want 40 received, 20 of them invalid", d)
+	}
+}
 
 func TestTypedOnewayRun(t *testing.T) {
 	u := testBroker(t)
@@ -54,7 +126,7 @@ func TestInvalidMessagesAreDeadLettered(t *testing.T) {
 	if _, err := ch.QueueDeclare(q, false, false, false, false, args); err != nil {
 		t.Fatal(err)
 	}
-	c, err := startConsumer(conn, &consumerSpec{queue: q, prefetch: 10, check: messages.OrderCheck(messages.JSON)}, "test-invalid", 2*time.Second)
+	c, err := startConsumer(conn, &consumerSpec{queue: q, prefetch: 10, enc: messages.JSON}, "test-invalid", 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,4 +169,41 @@ func mustJSON(t *testing.T, o *messages.Order) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestTypedEchoTarget: a standalone target with a typed encoding (serve
+// queue --encoding) confirms the orders of a run without consumers of
+// its own; a raw echo target's replies are no confirmations, and every
+// one counts as a bad reply.
+func TestTypedEchoTarget(t *testing.T) {
+	u := testBroker(t)
+	for _, tc := range []struct {
+		target   messages.Encoding
+		wantOK   int64
+		badReply int64
+	}{
+		{messages.Protobuf, 100, 0},
+		{messages.Raw, 0, 100},
+	} {
+		t.Run(string(tc.target), func(t *testing.T) {
+			q := "commsbench.test-typed-echo-" + randSuffix()
+			e, err := StartEcho(EchoConfig{URL: u, Queue: q, Consumers: 2, Prefetch: 50, Encoding: tc.target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Close(); deleteQueue(t, u, q) })
+			cfg := Config{URL: u, Queue: q, RunID: "test-typed-echo-" + randSuffix(), Mode: ModeRPC, Producers: 1, Consumers: 0, Confirm: true,
+				DrainTimeout: 2 * time.Second, Encoding: messages.Protobuf, Items: 3}
+			_, res, err := runWorkload(t, cfg, bench.Options{Requests: 100, Concurrency: 4, Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Counts.OK != tc.wantOK || res.Errors[messages.ClassBadReply] != tc.badReply {
+				t.Errorf("counts %+v, errors %v; want %d ok and %d %s", res.Counts, res.Errors, tc.wantOK, tc.badReply, messages.ClassBadReply)
+			}
+			if s := e.Stats(); s.Replied != 100 || s.Invalid != 0 {
+				t.Errorf("target stats %+v: want 100 replies, none invalid", s)
+			}
+		})
+	}
 }

@@ -117,7 +117,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		return results.Target{}, err
 	}
 	spec := &consumerSpec{
-		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery, check: messages.OrderCheck(cfg.Encoding),
+		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery, enc: cfg.Encoding,
 		acct: &consumerAccounting{run: w.runTag, ledger: w.ledger, producers: cfg.Producers},
 	}
 	for j := range cfg.Consumers {
