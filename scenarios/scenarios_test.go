@@ -341,8 +341,7 @@ func TestInteractionSuiteSendsOneOrderEverywhere(t *testing.T) {
 		}
 		cells[sc.Transport+"+"+opts["encoding"]] = true
 	}
-	// NATS has no typed encoding yet: the order goes over the others.
-	for _, tr := range []string{"rest", "grpc", "queue", "event"} {
+	for _, tr := range []string{"rest", "grpc", "nats", "queue", "event"} {
 		for _, enc := range []string{"json", "protobuf"} {
 			if !cells[tr+"+"+enc] {
 				t.Errorf("the interaction suite does not send the order over %s as %s", tr, enc)
