@@ -226,3 +226,43 @@ func TestNameSuffix(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmEncodedAndCheckReply: a responder's confirmation of an
+// encoded order passes the sender's check, in both encodings; a
+// malformed or invalid order is refused as invalid, and a reply that is
+// no confirmation of the order sent fails the check.
+func TestConfirmEncodedAndCheckReply(t *testing.T) {
+	for _, enc := range []Encoding{JSON, Protobuf} {
+		t.Run(string(enc), func(t *testing.T) {
+			s := NewOrderSender(enc, 3, new(CodecClock))
+			req, err := s.AppendEncoded(nil, 7, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reply, err := ConfirmEncoded(enc, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.CheckReply(reply, new(PaymentConfirmation)); err != nil {
+				t.Errorf("the confirmation of the order sent: %v", err)
+			}
+
+			bad := NewOrder(7, 3)
+			bad.Currency = ""
+			badReq, _ := enc.Marshal(bad)
+			for name, b := range map[string][]byte{"malformed": req[:len(req)/2], "invalid": badReq} {
+				if _, err := ConfirmEncoded(enc, b); !errors.Is(err, ErrInvalid) {
+					t.Errorf("%s order: error %v, want ErrInvalid", name, err)
+				}
+			}
+
+			other, _ := ConfirmPayment(NewOrder(8, 3))
+			otherReply, _ := enc.Marshal(other)
+			for name, b := range map[string][]byte{"another order's": otherReply, "the order echoed": req} {
+				if _, err := s.CheckReply(b, new(PaymentConfirmation)); err == nil {
+					t.Errorf("%s reply passed the check", name)
+				}
+			}
+		})
+	}
+}

@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/targets/messages"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // TestTypedRPCRun: in rpc mode the consumers reply with each order's
@@ -205,5 +208,37 @@ func TestTypedEchoTarget(t *testing.T) {
 				t.Errorf("target stats %+v: want 100 replies, none invalid", s)
 			}
 		})
+	}
+}
+
+// TestResolveTypedRPC: --mode rpc takes a typed encoding, with consumers
+// of the run or elsewhere, and records the reply's size; serve queue
+// refuses an encoding it does not know.
+func TestResolveTypedRPC(t *testing.T) {
+	for _, args := range [][]string{
+		{"mode", "rpc", "encoding", "protobuf"},
+		{"mode", "rpc", "encoding", "json", "consumers", "0", "queue", "commsbench.echo"},
+	} {
+		c := Transport().NewConfig()
+		for i := 0; i < len(args); i += 2 {
+			if err := transport.Find(c.Options(), args[i]).Value.Set(args[i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run := transport.Run{ID: "resolve", Concurrency: 4}
+		if err := c.Resolve(transport.Env{}, &run); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		rec := c.Record(run)
+		if rec["encoding"] != args[3] || rec["reply_bytes"] == nil || run.PayloadBytes != HeaderSize+rec["request_bytes"].(int) {
+			t.Errorf("%v: record %v, payload %d bytes", args, rec, run.PayloadBytes)
+		}
+	}
+	s := Transport().Serve.NewConfig()
+	if err := transport.Find(s.Options(), "encoding").Value.Set("xml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(context.Background(), transport.Env{}, io.Discard); err == nil || !transport.IsUsage(err) || !strings.Contains(err.Error(), "raw, json or protobuf") {
+		t.Errorf("serve --encoding xml: %v, want a usage error naming the encodings", err)
 	}
 }
