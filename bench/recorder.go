@@ -9,6 +9,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 )
 
@@ -71,6 +72,7 @@ func (rec *recorder) flush() {
 // second is one second of the timeline while it is still open.
 type second struct {
 	ops, errs int64
+	classes   map[string]int64 // made at the second's first error
 	hist      *hdrhistogram.Histogram
 }
 
@@ -90,17 +92,29 @@ type collector struct {
 	inFlightBound            atomic.Bool
 	lastTickOps              int64
 	lastTick                 time.Time
+	// With faults, every operation is also counted in the phase of the
+	// faults' window it completed in.
+	faults        *faultRun
+	phases        [fault.Phases]phaseCount
+	phaseResponse [fault.Phases]*hdrhistogram.Histogram
 }
 
 func newCollector(r *run) *collector {
-	return &collector{
+	c := &collector{
 		r:        r,
 		response: results.NewHistogram(),
 		service:  results.NewHistogram(),
 		delay:    results.NewHistogram(),
 		classes:  map[string]int64{},
 		open:     map[int64]*second{},
+		faults:   r.faults,
 	}
+	if c.faults != nil {
+		for i := range c.phaseResponse {
+			c.phaseResponse[i] = results.NewHistogram()
+		}
+	}
+	return c
 }
 
 func (c *collector) run(done chan<- struct{}) {
@@ -146,15 +160,37 @@ func (c *collector) record(s *sample) {
 	if s.done > c.lastDone {
 		c.lastDone = s.done
 	}
+	var ph *phaseCount
+	if c.faults != nil {
+		i := c.faults.phase(s.done)
+		ph = &c.phases[i]
+		if s.class == "" {
+			_ = c.phaseResponse[i].RecordValue(clamp(s.response))
+		}
+	}
 	if s.class != "" {
 		c.errs++
 		c.classes[s.class]++
 		if o != nil {
 			o.errs++
+			if o.classes == nil {
+				o.classes = map[string]int64{}
+			}
+			o.classes[s.class]++
+		}
+		if ph != nil {
+			ph.errs++
+			if ph.classes == nil {
+				ph.classes = map[string]int64{}
+			}
+			ph.classes[s.class]++
 		}
 		return
 	}
 	c.ok++
+	if ph != nil {
+		ph.ok++
+	}
 	response := clamp(s.response)
 	_ = c.response.RecordValue(response)
 	_ = c.service.RecordValue(clamp(s.service))
@@ -205,7 +241,7 @@ func (c *collector) closeSeconds(before int64) {
 			c.closedUpTo++
 		}
 		o := c.open[s]
-		p := results.TimelinePoint{TS: float64(s), Ops: o.ops, Errors: o.errs}
+		p := results.TimelinePoint{TS: float64(s), Ops: o.ops, Errors: o.errs, ErrorClasses: o.classes}
 		if o.hist.TotalCount() > 0 {
 			p.P50NS = o.hist.ValueAtPercentile(50)
 			p.P99NS = o.hist.ValueAtPercentile(99)

@@ -88,6 +88,8 @@ func reservedOption(name string) (string, bool) {
 		return fmt.Sprintf("a load setting: write it under load: (load.%s)", name), true
 	case "payload-size", "payload-file":
 		return "write the payload as payload.size or payload.template", true
+	case "fault":
+		return "write faults as a list under faults:", true
 	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
@@ -177,6 +179,9 @@ func (in *runInputs) applyScenario(sc *scenarios.Scenario) error {
 	if l.Timeout > 0 {
 		s.Timeout, in.given["timeout"] = l.Timeout, true
 	}
+	if len(sc.Faults) > 0 {
+		s.Faults.faults = sc.Faults
+	}
 	return nil
 }
 
@@ -243,6 +248,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 	if err := in.ct.validate(in.t, in.opts); err != nil {
 		return nil, err
 	}
+	if err := checkFaults(in.t, o.Faults.faults, o); err != nil {
+		return nil, err
+	}
 	req := &runRequest{
 		Transport: in.t,
 		Config:    in.cfg,
@@ -255,6 +263,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 			Connections:      o.Connections,
 			PayloadBytes:     int(o.Payload),
 			Payload:          o.PayloadContent,
+			Faults:           o.Faults.faults,
 			Warn:             func(s string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", s) },
 		},
 		Label:      o.Label,
@@ -285,6 +294,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Timeout:      o.Timeout,
 		PayloadBytes: int(o.Payload),
 		Connections:  req.Run.Connections,
+		Faults:       req.Run.Faults,
 	}
 	return req, nil
 }

@@ -66,6 +66,11 @@ func TestBadInput(t *testing.T) {
 		{"unreachable target", []string{"run", "rest", "--target", dead, "--duration", "1s"}, ExitFailure, "cannot reach the target at http://" + dead + "/echo"},
 		{"target is not an address", []string{"run", "rest", "--target", "https://x:1"}, ExitUsage, "only http:// targets are supported"},
 		{"profile in a missing directory", []string{"run", "rest", "--requests", "1", "--cpuprofile", "/nonexistent/dir/cpu.prof"}, ExitFailure, "--cpuprofile: open /nonexistent/dir/cpu.prof"},
+		{"fault that does not parse", []string{"run", "rest", "--fault", "down@5s"}, ExitUsage, "write a fault as KIND@START+DURATION"},
+		{"fault of an unknown kind", []string{"run", "rest", "--fault", "crash@1s+1s"}, ExitUsage, `no kind "crash"`},
+		{"fault a transport cannot apply", []string{"run", "rest", "--fault", "network@1s+1s,latency=5ms"}, ExitUsage, "the rest transport cannot apply a network fault"},
+		{"fault past the end", []string{"run", "rest", "--duration", "5s", "--fault", "down@4s+2s"}, ExitUsage, "after the measured period"},
+		{"fault without a clock", []string{"run", "rest", "--requests", "10", "--fault", "down@1s+1s"}, ExitUsage, "give --duration"},
 		{"serve without transport", []string{"serve"}, ExitUsage, "name a transport"},
 		{"serve on a bad address", []string{"serve", "rest", "--addr", "127.0.0.1:99999"}, ExitFailure, "rest: listen on 127.0.0.1:99999"},
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 )
 
@@ -50,7 +51,10 @@ type Workload struct {
 	path      string       // request path of the HTTP/1.1 client
 }
 
-var _ bench.Workload = (*Workload)(nil)
+var (
+	_ bench.Workload = (*Workload)(nil)
+	_ bench.Injector = (*Workload)(nil)
+)
 
 // NewWorkload returns the REST workload for cfg.
 func NewWorkload(cfg Config) *Workload {
@@ -178,6 +182,25 @@ func (w *Workload) newClient(worker int) *client {
 		_, _ = rand.Read(c.payload)
 	}
 	return c
+}
+
+// Inject applies a fault to the embedded target: down stops it and drops
+// its connections until the fault ends, slow delays every echo.
+func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
+	if w.srv == nil {
+		return nil, fmt.Errorf("rest: faults apply to the embedded target only")
+	}
+	switch f.Kind {
+	case fault.Down:
+		if err := w.srv.Down(); err != nil {
+			return nil, err
+		}
+		return w.srv.Up, nil
+	case fault.Slow:
+		w.srv.SetDelay(f.Delay)
+		return func() error { w.srv.SetDelay(0); return nil }, nil
+	}
+	return nil, fmt.Errorf("rest: cannot apply a %s fault", f.Kind)
 }
 
 // Finish has nothing to add: the engine's figures are the REST figures.

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/transport"
 )
@@ -37,6 +38,7 @@ POST /echo with status 200 and the request body.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
+		Faults:    []fault.Kind{fault.Down, fault.Slow},
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
@@ -63,6 +65,9 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 	if run.Target != "" {
 		if _, err := BaseURL(run.Target); err != nil {
 			return transport.Usagef("--target: %v", err)
+		}
+		if len(run.Faults) > 0 {
+			return transport.Usagef("--fault: faults apply to the embedded target, which commsbench can take down and slow; drop --target")
 		}
 	}
 	if run.Connections == 0 {

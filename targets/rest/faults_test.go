@@ -1,0 +1,91 @@
+package rest_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
+	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/rest"
+)
+
+func mustFault(t *testing.T, spec string) fault.Fault {
+	t.Helper()
+	f, err := fault.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The embedded target down for 2 s at 500 calls/s: about 1000 calls fail,
+// refused or reset, all in the window, and the target answers again after.
+func TestDown(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		name := "HTTP/1.1"
+		if h2 {
+			name = "h2c"
+		}
+		t.Run(name, func(t *testing.T) {
+			const rate = 500
+			res, err := run(t, rest.Config{HTTP2: h2, Connections: 10, PayloadBytes: 256}, bench.Options{
+				Rate: rate, Concurrency: 100, Duration: 5 * time.Second, Warmup: 300 * time.Millisecond,
+				Timeout: 2 * time.Second, Faults: []fault.Fault{mustFault(t, "down@1500ms+2s")},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := res.Resilience
+			if rs == nil || len(res.Faults) != 1 || res.Faults[0].Error != "" {
+				t.Fatalf("resilience %+v, faults %+v", rs, res.Faults)
+			}
+			t.Logf("before %d ok %d failed; during %d ok %d failed %v; after %d ok %d failed; recovery %v",
+				rs.Before.OK, rs.Before.Errors, rs.During.OK, rs.During.Errors, rs.During.ErrorClasses, rs.After.OK, rs.After.Errors, fmtS(rs.RecoveryS))
+			if want := 2.0 * rate; math.Abs(float64(rs.During.Errors)-want) > 0.15*want {
+				t.Errorf("%d calls failed during the window, want %v ±15%%", rs.During.Errors, want)
+			}
+			if rs.Before.Errors != 0 || rs.After.Errors != 0 {
+				t.Errorf("calls failed outside the window: before %d, after %d", rs.Before.Errors, rs.After.Errors)
+			}
+			if rs.During.ErrorClasses[bench.ClassRefused] == 0 {
+				t.Errorf("no refused connection while the target was down: %v", rs.During.ErrorClasses)
+			}
+			if rs.After.OK < rate*12/10 {
+				t.Errorf("%d calls answered after the window (1.5 s at %d/s)", rs.After.OK, rate)
+			}
+			// The recovery is read from whole seconds of the timeline: the
+			// first healthy one starts up to a second after the return.
+			if rs.RecoveryS == nil || *rs.RecoveryS > 1.5 {
+				t.Errorf("recovery %s, want within the first whole second after the target's return", fmtS(rs.RecoveryS))
+			}
+		})
+	}
+}
+
+// Slowed by 20 ms for a second: calls completing then take at least that.
+func TestSlow(t *testing.T) {
+	res, err := run(t, rest.Config{Connections: 50, PayloadBytes: 64}, bench.Options{
+		Rate: 200, Concurrency: 50, Duration: 3 * time.Second, Warmup: 200 * time.Millisecond,
+		Timeout: 2 * time.Second, Faults: []fault.Fault{mustFault(t, "slow@1s+1s,delay=20ms")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := res.Resilience
+	before, during := rs.Before.Latency[results.Response], rs.During.Latency[results.Response]
+	if rs.During.Errors != 0 || during.P50 < int64(20*time.Millisecond) {
+		t.Errorf("during the window: %d errors, p50 %v; want none and at least 20ms", rs.During.Errors, time.Duration(during.P50))
+	}
+	if before.P99 >= int64(20*time.Millisecond) {
+		t.Errorf("before the window p99 %v: the delay leaked out of it", time.Duration(before.P99))
+	}
+}
+
+func fmtS(p *float64) string {
+	if p == nil {
+		return "never"
+	}
+	return time.Duration(*p * float64(time.Second)).String()
+}
