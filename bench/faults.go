@@ -158,13 +158,16 @@ func (fr *faultRun) endOne(origin time.Time) {
 	}
 }
 
-// phase says in which phase an operation that completed at done (ns from
-// the start of the measured period) falls, by the window as it happened.
-func (fr *faultRun) phase(done int64) fault.Phase {
+// phase says in which phase an operation sent at sent and completed at
+// done (ns from the start of the measured period) falls, by the window as
+// it happened: during when it overlapped the window at all, so that a call
+// cut when the fault began, or refused a moment before the fault had
+// ended, counts in the window where it belongs.
+func (fr *faultRun) phase(sent, done int64) fault.Phase {
 	if s := fr.startedAt.Load(); s < 0 || done < s {
 		return fault.Before
 	}
-	if e := fr.endedAt.Load(); e < 0 || done < e {
+	if e := fr.endedAt.Load(); e < 0 || sent < e {
 		return fault.During
 	}
 	return fault.After
@@ -234,7 +237,7 @@ func (fr *faultRun) observe(offset time.Duration, n int64) {
 	}
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
-	ph := fr.phase(int64(offset))
+	ph := fr.phase(int64(offset), int64(offset))
 	fr.peak[ph] = max(fr.peak[ph], n)
 	sec := int(offset / time.Second)
 	for len(fr.perSecond) <= sec {

@@ -162,7 +162,7 @@ func (c *collector) record(s *sample) {
 	}
 	var ph *phaseCount
 	if c.faults != nil {
-		i := c.faults.phase(s.done)
+		i := c.faults.phase(s.done-s.service, s.done)
 		ph = &c.phases[i]
 		if s.class == "" {
 			_ = c.phaseResponse[i].RecordValue(clamp(s.response))

@@ -52,13 +52,15 @@ type Resilience struct {
 type Phase struct {
 	// DurationS is how long the phase lasted within the measured period.
 	DurationS float64 `json:"duration_s"`
-	// OK and Errors count the caller's operations that completed in the
-	// phase; ErrorClasses splits Errors by class.
+	// OK and Errors count the caller's operations of the phase: before
+	// holds those that completed before the window began, after those sent
+	// after it ended, and during every one that overlapped it.
+	// ErrorClasses splits Errors by class.
 	OK           int64            `json:"ok"`
 	Errors       int64            `json:"errors"`
 	ErrorClasses map[string]int64 `json:"error_classes,omitempty"`
 	// Latency holds the caller's latency (under the run's operation name)
-	// of operations that completed in the phase and, for brokers, the
+	// of the phase's successful operations and, for brokers, the
 	// end-to-end latency of messages sent in it.
 	Latency map[string]*Latency `json:"latency,omitempty"`
 	// BacklogPeak is the most messages waiting (sent, not yet received)

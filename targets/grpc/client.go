@@ -17,8 +17,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/grpc/echopb"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Modes of a gRPC run.
@@ -65,7 +67,10 @@ type Workload struct {
 	cancel context.CancelFunc
 }
 
-var _ bench.Workload = (*Workload)(nil)
+var (
+	_ bench.Workload = (*Workload)(nil)
+	_ bench.Injector = (*Workload)(nil)
+)
 
 // NewWorkload returns the gRPC workload for cfg.
 func NewWorkload(cfg Config) (*Workload, error) {
@@ -231,6 +236,16 @@ func (w *Workload) newClient(worker int) bench.Client {
 		req:     &echopb.EchoRequest{Payload: payload},
 		resp:    new(echopb.EchoResponse),
 	}
+}
+
+// Inject applies a fault to the embedded target: down stops it and cuts
+// its connections until the fault ends, slow delays every call (and every
+// message of a stream).
+func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
+	if w.srv == nil {
+		return transport.InjectTarget("grpc", nil, f)
+	}
+	return transport.InjectTarget("grpc", w.srv, f)
 }
 
 // Finish has nothing to add: the engine's figures are the gRPC figures.

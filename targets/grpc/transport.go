@@ -52,6 +52,7 @@ so that grpcurl and similar tools can talk to it too.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:9090"} },
 		},
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "gRPC"
@@ -85,6 +86,9 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 	if run.Target != "" {
 		if _, err := TargetAddress(run.Target); err != nil {
 			return transport.Usagef("--target: %v", err)
+		}
+		if err := transport.RefuseExternalFaults(run); err != nil {
+			return err
 		}
 	}
 	if run.Connections == 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Config is a REST run's transport settings.
@@ -188,19 +189,9 @@ func (w *Workload) newClient(worker int) *client {
 // its connections until the fault ends, slow delays every echo.
 func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
 	if w.srv == nil {
-		return nil, fmt.Errorf("rest: faults apply to the embedded target only")
+		return transport.InjectTarget("rest", nil, f)
 	}
-	switch f.Kind {
-	case fault.Down:
-		if err := w.srv.Down(); err != nil {
-			return nil, err
-		}
-		return w.srv.Up, nil
-	case fault.Slow:
-		w.srv.SetDelay(f.Delay)
-		return func() error { w.srv.SetDelay(0); return nil }, nil
-	}
-	return nil, fmt.Errorf("rest: cannot apply a %s fault", f.Kind)
+	return transport.InjectTarget("rest", w.srv, f)
 }
 
 // Finish has nothing to add: the engine's figures are the REST figures.

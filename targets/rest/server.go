@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // MaxBody is the largest request body the echo target accepts.
@@ -23,17 +25,9 @@ const MaxBody = 16 << 20
 // Server is the REST echo target. It can be taken down and brought back
 // on the same address, and slowed, for a run's faults.
 type Server struct {
-	addr  string
+	*transport.Relistener
 	h2c   bool
 	delay atomic.Int64 // ns added to each echo (a slow fault)
-
-	mu  sync.Mutex
-	srv *http.Server
-	ln  net.Listener
-	// up is made when the target goes down and closed when it is back;
-	// nil while it serves.
-	up   chan struct{}
-	shut bool
 }
 
 // Listen binds the echo target to addr ("127.0.0.1:0" picks a free port).
@@ -43,12 +37,24 @@ func Listen(addr string, h2c bool) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rest: listen on %s: %w", addr, err)
 	}
-	s := &Server{addr: ln.Addr().String(), h2c: h2c, ln: ln}
-	s.srv = s.newHTTPServer()
+	s := &Server{h2c: h2c}
+	s.Relistener = transport.NewRelistener(ln, s.newInstance)
 	return s, nil
 }
 
-func (s *Server) newHTTPServer() *http.Server {
+// instance is one life of the target.
+type instance struct{ *http.Server }
+
+func (i instance) Serve(ln net.Listener) error {
+	if err := i.Server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (i instance) Kill() { _ = i.Close() }
+
+func (s *Server) newInstance() transport.Instance {
 	srv := &http.Server{
 		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -57,7 +63,7 @@ func (s *Server) newHTTPServer() *http.Server {
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(s.h2c)
-	return srv
+	return instance{srv}
 }
 
 // handler is the echo contract, after the delay of a slow fault.
@@ -77,59 +83,14 @@ func (s *Server) handler() http.Handler {
 	})
 }
 
-// Addr is the address the target listens on.
-func (s *Server) Addr() string { return s.addr }
-
 // URL is the target's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
-// Serve answers requests until Shutdown, across Down and Up; it returns
-// nil after a shutdown.
-func (s *Server) Serve() error {
-	for {
-		s.mu.Lock()
-		srv, ln, up, shut := s.srv, s.ln, s.up, s.shut
-		s.mu.Unlock()
-		switch {
-		case shut:
-			return nil
-		case up != nil:
-			<-up
-			continue
-		}
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-	}
-}
-
-// Down takes the target away: it stops listening and drops every
-// connection, requests in progress too, so that callers see refused and
-// reset connections until Up.
-func (s *Server) Down() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.up != nil || s.shut {
-		return nil
-	}
-	s.up = make(chan struct{})
-	return s.srv.Close()
-}
-
 // Up brings the target back on the same address after Down.
 func (s *Server) Up() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.up == nil || s.shut {
-		return nil
+	if err := s.Relistener.Up(); err != nil {
+		return fmt.Errorf("rest: %w", err)
 	}
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("rest: listen again on %s: %w", s.addr, err)
-	}
-	s.ln, s.srv = ln, s.newHTTPServer()
-	close(s.up)
-	s.up = nil
 	return nil
 }
 
@@ -138,14 +99,7 @@ func (s *Server) SetDelay(d time.Duration) { s.delay.Store(int64(d)) }
 
 // Shutdown stops the target, letting requests in progress finish until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.shut = true
-	if s.up != nil {
-		close(s.up)
-		s.up = nil
-	}
-	srv := s.srv
-	s.mu.Unlock()
+	srv := s.Relistener.Shutdown().(instance)
 	err := srv.Shutdown(ctx)
 	if err != nil {
 		_ = srv.Close()

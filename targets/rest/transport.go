@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/commsbench/commsbench/bench"
-	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/transport"
 )
@@ -38,7 +37,7 @@ POST /echo with status 200 and the request body.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
-		Faults:    []fault.Kind{fault.Down, fault.Slow},
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
@@ -66,8 +65,8 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 		if _, err := BaseURL(run.Target); err != nil {
 			return transport.Usagef("--target: %v", err)
 		}
-		if len(run.Faults) > 0 {
-			return transport.Usagef("--fault: faults apply to the embedded target, which commsbench can take down and slow; drop --target")
+		if err := transport.RefuseExternalFaults(run); err != nil {
+			return err
 		}
 	}
 	if run.Connections == 0 {

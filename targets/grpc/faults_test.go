@@ -1,0 +1,89 @@
+package grpctarget
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
+	"github.com/commsbench/commsbench/results"
+)
+
+func runFaults(t *testing.T, cfg Config, o bench.Options, specs ...string) *results.Result {
+	t.Helper()
+	for _, s := range specs {
+		f, err := fault.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Faults = append(o.Faults, f)
+	}
+	w, err := NewWorkload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bench.Run(context.Background(), w, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Resilience == nil || len(res.Faults) != len(specs) {
+		t.Fatalf("resilience %+v, faults %+v", res.Resilience, res.Faults)
+	}
+	for _, f := range res.Faults {
+		if f.Error != "" {
+			t.Fatalf("fault %s: %s", f.Spec, f.Error)
+		}
+	}
+	return res
+}
+
+// The embedded target down for 2 s at 500 calls/s: about 1000 calls fail
+// while it is down, none before. After it, gRPC's reconnect backoff may
+// keep a connection failing for a while: that shows in the after phase
+// and the recovery time, and is reported, not asserted away.
+func TestDown(t *testing.T) {
+	for _, mode := range []string{ModeUnary, ModeStream} {
+		t.Run(mode, func(t *testing.T) {
+			const rate = 500
+			res := runFaults(t, Config{Mode: mode, Connections: 2, PayloadBytes: 256}, bench.Options{
+				Rate: rate, Concurrency: 100, Duration: 6 * time.Second, Warmup: 300 * time.Millisecond, Timeout: 2 * time.Second,
+			}, "down@1500ms+2s")
+			rs := res.Resilience
+			t.Logf("before %d ok %d failed; during %d ok %d failed %v; after %d ok %d failed %v; recovery %v",
+				rs.Before.OK, rs.Before.Errors, rs.During.OK, rs.During.Errors, rs.During.ErrorClasses, rs.After.OK, rs.After.Errors, rs.After.ErrorClasses, rs.RecoveryS)
+			if want := 2.0 * rate; math.Abs(float64(rs.During.Errors)-want) > 0.15*want {
+				t.Errorf("%d calls failed during the window, want %v ±15%%", rs.During.Errors, want)
+			}
+			if rs.Before.Errors != 0 {
+				t.Errorf("%d calls failed before the window", rs.Before.Errors)
+			}
+			if rs.During.ErrorClasses["grpc_unavailable"] == 0 {
+				t.Errorf("no call was unavailable while the target was down: %v", rs.During.ErrorClasses)
+			}
+			// The recovery time also needs the p99 back within twice its
+			// value before, which a loaded test machine may not grant: the
+			// test asks only that calls succeed again, every one of the last second.
+			if last := res.Timeline[len(res.Timeline)-1]; rs.After.OK == 0 || last.Errors > 0 {
+				t.Errorf("the target never answered again: %d ok after, last second %+v", rs.After.OK, last)
+			}
+		})
+	}
+}
+
+// Slowed by 20 ms for a second: calls completing then take at least that.
+func TestSlow(t *testing.T) {
+	res := runFaults(t, Config{Mode: ModeUnary, PayloadBytes: 64}, bench.Options{
+		Rate: 200, Concurrency: 50, Duration: 3 * time.Second, Warmup: 200 * time.Millisecond, Timeout: 2 * time.Second,
+	}, "slow@1s+1s,delay=20ms")
+	rs := res.Resilience
+	before, during := rs.Before.Latency[results.Response], rs.During.Latency[results.Response]
+	if rs.During.Errors != 0 || during.P50 < int64(20*time.Millisecond) {
+		t.Errorf("during the window: %d errors, p50 %v; want none and at least 20ms", rs.During.Errors, time.Duration(during.P50))
+	}
+	// The median, not the tail: a loaded test machine has its own 20 ms stalls.
+	if before.P50 >= int64(20*time.Millisecond) {
+		t.Errorf("before the window p50 %v: the delay leaked out of it", time.Duration(before.P50))
+	}
+}

@@ -1,0 +1,48 @@
+package transport
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/commsbench/commsbench/bench/fault"
+)
+
+// StoppableTarget is an embedded echo target that a run's faults can take
+// down (it stops accepting and drops its connections, then listens again
+// on the same address) and slow (each operation waits a delay first).
+type StoppableTarget interface {
+	Down() error
+	Up() error
+	SetDelay(time.Duration)
+}
+
+// TargetFaults are the kinds of fault a StoppableTarget takes.
+func TargetFaults() []fault.Kind { return []fault.Kind{fault.Down, fault.Slow} }
+
+// InjectTarget applies f to t, the embedded target of the transport named
+// name (nil when the run has an external target), and returns what ends it.
+func InjectTarget(name string, t StoppableTarget, f fault.Fault) (func() error, error) {
+	if t == nil {
+		return nil, fmt.Errorf("%s: faults apply to the embedded target only", name)
+	}
+	switch f.Kind {
+	case fault.Down:
+		if err := t.Down(); err != nil {
+			return nil, err
+		}
+		return t.Up, nil
+	case fault.Slow:
+		t.SetDelay(f.Delay)
+		return func() error { t.SetDelay(0); return nil }, nil
+	}
+	return nil, fault.Refusal(name, TargetFaults(), f)
+}
+
+// RefuseExternalFaults is the usage error of a run that asks for faults
+// against an external target, which commsbench cannot take down.
+func RefuseExternalFaults(run *Run) error {
+	if run.Target != "" && len(run.Faults) > 0 {
+		return Usagef("--fault: faults apply to the embedded target, which commsbench can take down and slow; drop --target")
+	}
+	return nil
+}
