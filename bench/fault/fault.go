@@ -194,6 +194,16 @@ func Parse(spec string) (Fault, error) {
 	return f, nil
 }
 
+// MustParse is Parse for specs known to be good (tests, built-in
+// scenarios); it panics on a bad one.
+func MustParse(spec string) Fault {
+	f, err := Parse(spec)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
 // duration reads a duration of at least least nanoseconds.
 func duration(s string, least time.Duration) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))

@@ -72,6 +72,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	r.Throughput.ConsumedPerS = consumedPerS
 	r.Throughput.ConsumedBytesPerS = consumedPerS * float64(w.cfg.PayloadBytes)
 	r.GroupJoinS = w.joinS
+	w.addPhaseLatencies(r)
 
 	if w.broker != nil {
 		r.Notes = append(r.Notes, EmbeddedNote)

@@ -42,7 +42,9 @@ type Workload struct {
 
 	producers   []*producer
 	subs        []*subscriber
+	membersCtx  context.Context
 	stopMembers context.CancelFunc
+	faults      faultState
 	membersDown bool
 	joinS       float64
 
@@ -137,7 +139,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 
 	joinStart := time.Now()
 	mctx, stop := context.WithCancel(context.Background())
-	w.stopMembers = stop
+	w.membersCtx, w.stopMembers = mctx, stop
 	for i, name := range GroupNames(w.cfg.Subscribers) {
 		s := newSubscriber(subscriberConfig{
 			brokers:      w.brokers,
@@ -152,6 +154,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			maxBytes:     max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
+			faults:       &w.faults,
 		})
 		w.subs = append(w.subs, s)
 		s.start(mctx)

@@ -14,11 +14,7 @@ import (
 func runFaults(t *testing.T, cfg Config, o bench.Options, specs ...string) *results.Result {
 	t.Helper()
 	for _, s := range specs {
-		f, err := fault.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Faults = append(o.Faults, f)
+		o.Faults = append(o.Faults, fault.MustParse(s))
 	}
 	w, err := NewWorkload(cfg)
 	if err != nil {
@@ -79,11 +75,10 @@ func TestSlow(t *testing.T) {
 	}, "slow@1s+1s,delay=20ms")
 	rs := res.Resilience
 	before, during := rs.Before.Latency[results.Response], rs.During.Latency[results.Response]
-	if rs.During.Errors != 0 || during.P50 < int64(20*time.Millisecond) {
-		t.Errorf("during the window: %d errors, p50 %v; want none and at least 20ms", rs.During.Errors, time.Duration(during.P50))
-	}
-	// The median, not the tail: a loaded test machine has its own 20 ms stalls.
-	if before.P50 >= int64(20*time.Millisecond) {
-		t.Errorf("before the window p50 %v: the delay leaked out of it", time.Duration(before.P50))
+	// Medians, not tails, and a difference rather than a bound: a loaded
+	// test machine has stalls of its own.
+	if rs.During.Errors != 0 || during.P50 < int64(20*time.Millisecond) || during.P50-before.P50 < int64(15*time.Millisecond) {
+		t.Errorf("%d errors during the window; p50 before %v, during %v: want none, and the 20 ms delay during the window only",
+			rs.During.Errors, time.Duration(before.P50), time.Duration(during.P50))
 	}
 }

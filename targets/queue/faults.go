@@ -7,6 +7,7 @@ import (
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Faults of the queue's receiving side, the run's consumers:
@@ -18,9 +19,6 @@ import (
 //
 // The broker itself stays up: producers publish and the broker confirms
 // throughout, which is the point of a queue.
-
-// faultKinds are the faults a queue run takes.
-func faultKinds() []fault.Kind { return []fault.Kind{fault.Down, fault.Slow} }
 
 var (
 	_ bench.Injector   = (*Workload)(nil)
@@ -38,7 +36,7 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 		w.spec.delay.Store(int64(f.Delay))
 		return func() error { w.spec.delay.Store(0); return nil }, nil
 	}
-	return nil, fault.Refusal("queue", faultKinds(), f)
+	return nil, fault.Refusal("queue", transport.ReceiverFaults(), f)
 }
 
 // consumerConn is the connection consumer i uses.

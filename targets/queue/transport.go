@@ -85,7 +85,7 @@ and left in place when the target stops.`,
 			},
 		},
 		Container: "rabbitmq",
-		Faults:    faultKinds(),
+		Faults:    transport.ReceiverFaults(),
 		Describe:  describe,
 	}
 }

@@ -11,15 +11,6 @@ import (
 	"github.com/commsbench/commsbench/targets/rest"
 )
 
-func mustFault(t *testing.T, spec string) fault.Fault {
-	t.Helper()
-	f, err := fault.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 // The embedded target down for 2 s at 500 calls/s: about 1000 calls fail,
 // refused or reset, all in the window, and the target answers again after.
 func TestDown(t *testing.T) {
@@ -32,7 +23,7 @@ func TestDown(t *testing.T) {
 			const rate = 500
 			res, err := run(t, rest.Config{HTTP2: h2, Connections: 10, PayloadBytes: 256}, bench.Options{
 				Rate: rate, Concurrency: 100, Duration: 5 * time.Second, Warmup: 300 * time.Millisecond,
-				Timeout: 2 * time.Second, Faults: []fault.Fault{mustFault(t, "down@1500ms+2s")},
+				Timeout: 2 * time.Second, Faults: []fault.Fault{fault.MustParse("down@1500ms+2s")},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -68,19 +59,18 @@ func TestDown(t *testing.T) {
 func TestSlow(t *testing.T) {
 	res, err := run(t, rest.Config{Connections: 50, PayloadBytes: 64}, bench.Options{
 		Rate: 200, Concurrency: 50, Duration: 3 * time.Second, Warmup: 200 * time.Millisecond,
-		Timeout: 2 * time.Second, Faults: []fault.Fault{mustFault(t, "slow@1s+1s,delay=20ms")},
+		Timeout: 2 * time.Second, Faults: []fault.Fault{fault.MustParse("slow@1s+1s,delay=20ms")},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rs := res.Resilience
 	before, during := rs.Before.Latency[results.Response], rs.During.Latency[results.Response]
-	if rs.During.Errors != 0 || during.P50 < int64(20*time.Millisecond) {
-		t.Errorf("during the window: %d errors, p50 %v; want none and at least 20ms", rs.During.Errors, time.Duration(during.P50))
-	}
-	// The median, not the tail: a loaded test machine has its own 20 ms stalls.
-	if before.P50 >= int64(20*time.Millisecond) {
-		t.Errorf("before the window p50 %v: the delay leaked out of it", time.Duration(before.P50))
+	// Medians, not tails, and a difference rather than a bound: a loaded
+	// test machine has stalls of its own.
+	if rs.During.Errors != 0 || during.P50 < int64(20*time.Millisecond) || during.P50-before.P50 < int64(15*time.Millisecond) {
+		t.Errorf("%d errors during the window; p50 before %v, during %v: want none, and the 20 ms delay during the window only",
+			rs.During.Errors, time.Duration(before.P50), time.Duration(during.P50))
 	}
 }
 

@@ -37,7 +37,7 @@ POST /echo with status 200 and the request body.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
-		Faults:    transport.TargetFaults(),
+		Faults:    transport.ReceiverFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"

@@ -16,8 +16,9 @@ type StoppableTarget interface {
 	SetDelay(time.Duration)
 }
 
-// TargetFaults are the kinds of fault a StoppableTarget takes.
-func TargetFaults() []fault.Kind { return []fault.Kind{fault.Down, fault.Slow} }
+// ReceiverFaults are the kinds of fault that a transport's receiving side
+// (an embedded target, a run's consumers or subscribers) takes.
+func ReceiverFaults() []fault.Kind { return []fault.Kind{fault.Down, fault.Slow} }
 
 // InjectTarget applies f to t, the embedded target of the transport named
 // name (nil when the run has an external target), and returns what ends it.
@@ -35,7 +36,7 @@ func InjectTarget(name string, t StoppableTarget, f fault.Fault) (func() error, 
 		t.SetDelay(f.Delay)
 		return func() error { t.SetDelay(0); return nil }, nil
 	}
-	return nil, fault.Refusal(name, TargetFaults(), f)
+	return nil, fault.Refusal(name, ReceiverFaults(), f)
 }
 
 // RefuseExternalFaults is the usage error of a run that asks for faults
