@@ -347,22 +347,25 @@ func (fr *faultRun) finish(r *results.Result) {
 }
 
 // callerRecovered is when, in seconds from the start of the measured
-// period, the caller was back: the start of the first second at or after
-// the window's end with operations, no errors and a p99 within twice the
-// p99 before the window (when there was a before).
+// period, the caller was back: the first second that ends after the
+// window's end with operations, no errors and a p99 within twice the p99
+// before the window (when there was a before). A second that straddles
+// the end counts from the end, and only if it is healthy as a whole, so a
+// caller the fault never touched is back at once, and one it did is not
+// called back by the healthy half of a second.
 func callerRecovered(tl []results.TimelinePoint, before *results.Latency, end float64) (float64, bool) {
 	var bound int64
 	if before != nil && before.Count > 0 {
 		bound = 2 * before.P99
 	}
 	for _, p := range tl {
-		if p.TS < end || p.Ops == 0 || p.Errors > 0 {
+		if p.TS+1 <= end || p.Ops == 0 || p.Errors > 0 {
 			continue
 		}
 		if bound > 0 && p.P99NS > bound {
 			continue
 		}
-		return p.TS, true
+		return max(p.TS, end), true
 	}
 	return 0, false
 }

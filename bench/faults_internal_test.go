@@ -22,8 +22,9 @@ func TestCallerRecovered(t *testing.T) {
 		ok     bool
 	}{
 		{"the first whole second after the end", []results.TimelinePoint{pt(2, 0, 500, 0), pt(3, 500, 0, 12*ms)}, before, 3, 3, true},
-		// A second that began before the end mixes the window in.
-		{"a second straddling the end does not count", []results.TimelinePoint{pt(3, 250, 0, 5*ms), pt(4, 500, 0, 5*ms)}, before, 3.5, 4, true},
+		// A second that began before the end counts from the end, if it is healthy as a whole.
+		{"a healthy second straddling the end", []results.TimelinePoint{pt(2, 500, 0, 5*ms), pt(3, 500, 0, 5*ms)}, before, 3.5, 3.5, true},
+		{"a straddling second with the window's errors", []results.TimelinePoint{pt(3, 250, 250, 5*ms), pt(4, 500, 0, 5*ms)}, before, 3.5, 4, true},
 		{"errors keep it down", []results.TimelinePoint{pt(3, 400, 100, 5*ms), pt(4, 500, 0, 5*ms)}, before, 3, 4, true},
 		{"a p99 above twice the one before keeps it down", []results.TimelinePoint{pt(3, 500, 0, 21*ms), pt(4, 500, 0, 20*ms)}, before, 3, 4, true},
 		{"an idle second is no evidence", []results.TimelinePoint{pt(3, 0, 0, 0), pt(4, 500, 0, 5*ms)}, before, 3, 4, true},

@@ -247,6 +247,9 @@ func writeText(w io.Writer, r *Result) error {
 			return err
 		}
 	}
+	if err := writeResilienceText(w, r); err != nil {
+		return err
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
@@ -287,6 +290,7 @@ func writeMarkdown(w io.Writer, r *Result) error {
 			fmt.Fprintf(w, " %d |\n", row.l.Count)
 		}
 	}
+	writeResilienceMarkdown(w, r)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n> %s\n", escapeMD(n))
 	}

@@ -1,0 +1,78 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func resilientResult() *Result {
+	backlog, empty, rec := int64(600), 4.1, 0.1
+	lat := func(p50, p99 int64) *Latency {
+		return &Latency{Unit: "ns", Count: 10, P50: p50, P99: p99, Max: 2 * p99}
+	}
+	return &Result{
+		Schema: SchemaVersion, Tool: Tool{Name: "commsbench"}, Transport: "queue", DurationS: 6, Load: Load{Mode: OpenLoop, Rate: 300},
+		Counts: Counts{Sent: 1800, OK: 1800, Delivery: &Delivery{Received: 1800}},
+		Faults: []Fault{{Spec: "down@2s+2s", Kind: "down", StartS: 2, DurationS: 2, InjectedS: 2, RestoredS: 4.02}},
+		Resilience: &Resilience{
+			WindowStartS: 2, WindowEndS: 4.02, RecoveryS: &rec, BacklogEmptyS: &empty,
+			Before: Phase{OK: 600, Latency: map[string]*Latency{Publish: lat(400e3, 3e6), EndToEnd: lat(500e3, 4e6)}},
+			During: Phase{OK: 600, Errors: 3, ErrorClasses: map[string]int64{"eof": 1, "timeout": 2}, Latency: map[string]*Latency{Publish: lat(400e3, 3e6), EndToEnd: lat(1e9, 2e9)}, BacklogPeak: &backlog},
+			After:  Phase{OK: 600, Latency: map[string]*Latency{Publish: lat(400e3, 3e6), EndToEnd: lat(500e3, 4e6)}},
+		},
+	}
+}
+
+func TestResilienceSummary(t *testing.T) {
+	r := resilientResult()
+	var text, md bytes.Buffer
+	if err := writeResilienceText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	writeResilienceMarkdown(&md, r)
+	for _, want := range []string{
+		"faults     down@2s+2s (applied 2.00–4.02s)",
+		"recovered  0.10s after the window (backlog empty at 4.10s); lost 0, duplicates 0",
+		"during  2.0–4.0s  600  3       timeout 2, eof 1  400µs       3.00ms      2.00s    4.00s    600",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	if !strings.Contains(md.String(), "| during | 2.0–4.0s | 600 | 3 | timeout 2, eof 1 | 400µs | 3.00ms | 2.00s | 4.00s | 600 |") {
+		t.Errorf("markdown:\n%s", md.String())
+	}
+	// A run without end-to-end latency or backlog shows no such columns.
+	r.Resilience.During.BacklogPeak = nil
+	for _, p := range []*Phase{&r.Resilience.Before, &r.Resilience.During, &r.Resilience.After} {
+		delete(p.Latency, EndToEnd)
+	}
+	header, _ := r.resilienceTable()
+	if got := strings.Join(header, ","); got != "phase,span,ok,failed,errors,caller p50,caller p99" {
+		t.Errorf("header without broker figures: %s", got)
+	}
+}
+
+// A result with faults survives the file format, and one without has none
+// of the new keys.
+func TestResilienceRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, resilientResult()); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Resilience == nil || *back.Resilience.During.BacklogPeak != 600 || back.Faults[0].RestoredS != 4.02 {
+		t.Errorf("read back: %+v %+v", back.Resilience, back.Faults)
+	}
+	plain, _ := json.Marshal(&Result{})
+	for _, k := range []string{`"faults"`, `"resilience"`} {
+		if strings.Contains(string(plain), k) {
+			t.Errorf("a result without faults writes %s", k)
+		}
+	}
+}
