@@ -32,6 +32,7 @@ const (
 	kindLatency metricKind = iota
 	kindRate
 	kindFraction
+	kindSeconds
 )
 
 // Metric names that are not latency figures.
@@ -39,6 +40,10 @@ const (
 	MetricOpsPerS   = "ops_per_s"
 	MetricBytesPerS = "bytes_per_s"
 	MetricErrorRate = "error_rate"
+	// Of runs with faults: the recovery time in seconds, and the error
+	// rate of the caller's operations during the faults' window.
+	MetricRecovery       = "recovery_s"
+	MetricFaultErrorRate = "fault_error_rate"
 )
 
 // LatencyKinds are the latency names a result may hold, in display order.
@@ -56,7 +61,7 @@ func knownLatencyKind(k string) bool {
 }
 
 // metricHelp lists what ParseMetric accepts, for error messages.
-const metricHelp = "ops_per_s, bytes_per_s, error_rate, or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
+const metricHelp = "ops_per_s, bytes_per_s, error_rate, recovery_s and fault_error_rate (runs with faults), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
 
 // ParseMetric reads a metric name. Unknown names are an error, never
 // ignored: a misspelled metric in a CI gate must not pass silently.
@@ -67,8 +72,10 @@ func ParseMetric(s string) (Metric, error) {
 		return Metric{Name: MetricOpsPerS, kind: kindRate}, nil
 	case MetricBytesPerS:
 		return Metric{Name: MetricBytesPerS, kind: kindRate}, nil
-	case MetricErrorRate:
-		return Metric{Name: MetricErrorRate, kind: kindFraction}, nil
+	case MetricErrorRate, MetricFaultErrorRate:
+		return Metric{Name: s, kind: kindFraction}, nil
+	case MetricRecovery:
+		return Metric{Name: MetricRecovery, kind: kindSeconds}, nil
 	}
 	latency, figure := "", s
 	// "publish.p99.9": a latency kind never starts with 'p' followed by a
@@ -126,6 +133,8 @@ func (m Metric) Unit() string {
 		return "B/s"
 	case m.kind == kindRate:
 		return "ops/s"
+	case m.kind == kindSeconds:
+		return "s"
 	}
 	return "fraction"
 }
@@ -139,6 +148,10 @@ func (m Metric) Header() string {
 		return "B/s"
 	case MetricErrorRate:
 		return "errors"
+	case MetricFaultErrorRate:
+		return "fault errors"
+	case MetricRecovery:
+		return "recovery"
 	}
 	// The latency kind has a column of its own in the tables.
 	return m.Figure
@@ -156,6 +169,8 @@ func (m Metric) Format(v float64) string {
 		return FormatBytes(v) + "/s"
 	case m.kind == kindRate:
 		return FormatRate(v)
+	case m.kind == kindSeconds:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
 	}
 	return FormatPercent(v)
 }
@@ -182,8 +197,28 @@ func errMissingLatency(r *Result, kind string) error {
 	return &missingLatency{fmt.Sprintf("%s result has no %q latency (it has %s)", r.Transport, kind, strings.Join(r.LatencyNames(), ", "))}
 }
 
+// ErrNoResilience is wrapped when a metric of runs with faults is read
+// from a run without them.
+var ErrNoResilience = errors.New("no resilience figures")
+
+// ErrNotRecovered is returned for recovery_s of a run that did not
+// recover before it ended.
+var ErrNotRecovered = errors.New("did not recover within the run")
+
 // Value reads the metric from one result.
 func (m Metric) Value(r *Result) (float64, error) {
+	if m.kind == kindSeconds || m.Name == MetricFaultErrorRate {
+		rs := r.Resilience
+		switch {
+		case rs == nil:
+			return 0, fmt.Errorf("%w: the %s result had no faults (run it with --fault)", ErrNoResilience, r.Transport)
+		case m.Name == MetricFaultErrorRate:
+			return rs.During.ErrorRate(), nil
+		case rs.RecoveryS == nil:
+			return 0, ErrNotRecovered
+		}
+		return *rs.RecoveryS, nil
+	}
 	switch m.Name {
 	case MetricOpsPerS:
 		return r.Throughput.OpsPerS, nil

@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -73,6 +74,63 @@ func TestResilienceRoundTrip(t *testing.T) {
 	for _, k := range []string{`"faults"`, `"resilience"`} {
 		if strings.Contains(string(plain), k) {
 			t.Errorf("a result without faults writes %s", k)
+		}
+	}
+}
+
+// check gates the figures of runs with faults: recovery_s and the error
+// rate during the window; a run that never recovered fails, and a run
+// without faults is a set-up error, never a pass.
+func TestCheckResilience(t *testing.T) {
+	run := func(label string, recovery *float64, failed int64) *Result {
+		r := resilientResult()
+		r.Label = label
+		r.Resilience.RecoveryS = recovery
+		r.Resilience.During.Errors = failed
+		return r
+	}
+	fast, slow := 0.3, 4.0
+	cur := []*Result{run("fast", &fast, 0), run("slow", &slow, 300), run("never", nil, 0)}
+	set, err := ParseThresholds([]byte("queue:\n  recovery_s: \"< 2s\"\n  fault_error_rate: \"< 1%\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Check(nil, cur, CheckOptions{Thresholds: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rep.Rows {
+		got[r.Group+" "+r.Metric] = r.Status + " " + r.Reason
+	}
+	want := map[string]string{
+		"queue/fast recovery_s":        "PASS within the limit",
+		"queue/fast fault_error_rate":  "PASS within the limit",
+		"queue/slow recovery_s":        "FAIL over the limit",
+		"queue/slow fault_error_rate":  "FAIL over the limit", // 300 of 900
+		"queue/never recovery_s":       "FAIL did not recover within the run",
+		"queue/never fault_error_rate": "PASS within the limit",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	var buf bytes.Buffer
+	for _, format := range []string{FormatJSON, FormatText, FormatMarkdown} {
+		if err := WriteCheck(&buf, rep, format); err != nil {
+			t.Fatalf("a check with a run that never recovered must still write %s: %v", format, err)
+		}
+	}
+	plain := resilientResult()
+	plain.Resilience = nil
+	if _, err := Check(nil, []*Result{plain}, CheckOptions{Thresholds: set}); !errors.Is(err, ErrCheckSetup) {
+		t.Errorf("a run without faults: %v, want a set-up error", err)
+	}
+	for _, c := range []struct{ expr, err string }{{"< 1.5", ""}, {"< 500ms", ""}, {"< soon", "not a time"}} {
+		th, err := ParseThreshold(MetricRecovery, c.expr)
+		if (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("recovery_s %q: %+v, %v", c.expr, th, err)
 		}
 	}
 }
