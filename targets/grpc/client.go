@@ -51,12 +51,16 @@ type Config struct {
 	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight echo. Default 5s.
 	DialTimeout time.Duration
+	// NetProxy puts a network proxy between the client and the embedded
+	// target, for network faults.
+	NetProxy bool
 }
 
 // Workload drives Echo calls or EchoStream messages.
 type Workload struct {
 	cfg       Config
 	srv       *Server
+	proxy     *transport.NetProxy
 	serveDone chan error
 	address   string
 	conns     []*grpc.ClientConn
@@ -130,6 +134,13 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		go func() { w.serveDone <- srv.Serve() }()
 		w.address = srv.Addr()
 		kind = results.TargetEmbedded
+		if w.cfg.NetProxy {
+			p, err := transport.StartNetProxy(srv.Addr())
+			if err != nil {
+				return results.Target{}, fmt.Errorf("grpc: %w", err)
+			}
+			w.proxy, w.address = p, p.Addr()
+		}
 	} else {
 		addr, err := TargetAddress(w.cfg.Target)
 		if err != nil {
@@ -243,9 +254,9 @@ func (w *Workload) newClient(worker int) bench.Client {
 // message of a stream).
 func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
 	if w.srv == nil {
-		return transport.InjectTarget("grpc", nil, f)
+		return transport.InjectTarget("grpc", nil, nil, f)
 	}
-	return transport.InjectTarget("grpc", w.srv, f)
+	return transport.InjectTarget("grpc", w.srv, w.proxy, f)
 }
 
 // Finish has nothing to add: the engine's figures are the gRPC figures.
@@ -265,6 +276,10 @@ func (w *Workload) Close() error {
 		if err := cc.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("grpc: close connection: %w", err))
 		}
+	}
+	if w.proxy != nil {
+		w.proxy.Close()
+		w.proxy = nil
 	}
 	if w.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -52,7 +52,7 @@ so that grpcurl and similar tools can talk to it too.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:9090"} },
 		},
-		Faults:    transport.ReceiverFaults(),
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "gRPC"
@@ -106,6 +106,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Mode:         c.Mode,
 		PayloadBytes: run.PayloadBytes,
 		Payload:      run.Payload,
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
 	})
 }
 

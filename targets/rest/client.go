@@ -38,12 +38,16 @@ type Config struct {
 	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight check. Default 5s.
 	DialTimeout time.Duration
+	// NetProxy puts a network proxy between the client and the embedded
+	// target, for network faults.
+	NetProxy bool
 }
 
 // Workload drives POST /echo requests.
 type Workload struct {
 	cfg       Config
 	srv       *Server
+	proxy     *transport.NetProxy
 	serveDone chan error
 	endpoint  string
 	client    *http.Client // HTTP/2 (h2c)
@@ -103,6 +107,14 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		go func() { w.serveDone <- srv.Serve() }()
 		base = srv.URL()
 		kind = results.TargetEmbedded
+		if w.cfg.NetProxy {
+			p, err := transport.StartNetProxy(srv.Addr())
+			if err != nil {
+				return results.Target{}, fmt.Errorf("rest: %w", err)
+			}
+			w.proxy = p
+			base = "http://" + p.Addr()
+		}
 	} else {
 		var err error
 		if base, err = BaseURL(base); err != nil {
@@ -189,9 +201,9 @@ func (w *Workload) newClient(worker int) *client {
 // its connections until the fault ends, slow delays every echo.
 func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
 	if w.srv == nil {
-		return transport.InjectTarget("rest", nil, f)
+		return transport.InjectTarget("rest", nil, nil, f)
 	}
-	return transport.InjectTarget("rest", w.srv, f)
+	return transport.InjectTarget("rest", w.srv, w.proxy, f)
 }
 
 // Finish has nothing to add: the engine's figures are the REST figures.
@@ -204,6 +216,9 @@ func (w *Workload) Close() error {
 	}
 	if w.pool != nil {
 		w.pool.close()
+	}
+	if w.proxy != nil {
+		w.proxy.Close()
 	}
 	if w.srv == nil {
 		return nil

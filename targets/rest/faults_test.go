@@ -55,22 +55,41 @@ func TestDown(t *testing.T) {
 	}
 }
 
-// Slowed by 20 ms for a second: calls completing then take at least that.
-func TestSlow(t *testing.T) {
-	res, err := run(t, rest.Config{Connections: 50, PayloadBytes: 64}, bench.Options{
-		Rate: 200, Concurrency: 50, Duration: 3 * time.Second, Warmup: 200 * time.Millisecond,
-		Timeout: 2 * time.Second, Faults: []fault.Fault{fault.MustParse("slow@1s+1s,delay=20ms")},
-	})
-	if err != nil {
-		t.Fatal(err)
+// A fault that adds latency for a second: calls completing then take that
+// much longer, and only then; no call fails.
+func TestAddedLatency(t *testing.T) {
+	for _, c := range []struct {
+		spec  string
+		proxy bool
+		added time.Duration
+	}{
+		{"slow@1s+1s,delay=20ms", false, 20 * time.Millisecond},     // in the handler
+		{"network@1s+1s,latency=30ms", true, 30 * time.Millisecond}, // on the path, through the proxy
+	} {
+		t.Run(c.spec, func(t *testing.T) {
+			res, err := run(t, rest.Config{Connections: 50, PayloadBytes: 64, NetProxy: c.proxy}, bench.Options{
+				Rate: 200, Concurrency: 50, Duration: 3 * time.Second, Warmup: 200 * time.Millisecond,
+				Timeout: 2 * time.Second, Faults: []fault.Fault{fault.MustParse(c.spec)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAddedLatency(t, res, c.added)
+		})
 	}
+}
+
+// checkAddedLatency asserts that the window, and only the window, added
+// about added to the median call, and that no call failed. Medians, not
+// tails, and a difference rather than a bound: a loaded test machine has
+// stalls of its own.
+func checkAddedLatency(t *testing.T, res *results.Result, added time.Duration) {
+	t.Helper()
 	rs := res.Resilience
 	before, during := rs.Before.Latency[results.Response], rs.During.Latency[results.Response]
-	// Medians, not tails, and a difference rather than a bound: a loaded
-	// test machine has stalls of its own.
-	if rs.During.Errors != 0 || during.P50 < int64(20*time.Millisecond) || during.P50-before.P50 < int64(15*time.Millisecond) {
-		t.Errorf("%d errors during the window; p50 before %v, during %v: want none, and the 20 ms delay during the window only",
-			rs.During.Errors, time.Duration(before.P50), time.Duration(during.P50))
+	if res.Counts.Errors != 0 || during.P50 < int64(added) || during.P50-before.P50 < int64(added*3/4) {
+		t.Errorf("%d errors; p50 before %v, during %v: want none, and %v more during the window only",
+			res.Counts.Errors, time.Duration(before.P50), time.Duration(during.P50), added)
 	}
 }
 
@@ -79,4 +98,22 @@ func fmtS(p *float64) string {
 		return "never"
 	}
 	return time.Duration(*p * float64(time.Second)).String()
+}
+
+// Latency on the path for a second: answers come 30 ms later then, and
+// only then; no call fails.
+func TestNetworkLatency(t *testing.T) {
+	res, err := run(t, rest.Config{Connections: 50, PayloadBytes: 64, NetProxy: true}, bench.Options{
+		Rate: 200, Concurrency: 50, Duration: 3 * time.Second, Warmup: 200 * time.Millisecond,
+		Timeout: 2 * time.Second, Faults: []fault.Fault{fault.MustParse("network@1s+1s,latency=30ms")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := res.Resilience
+	before, during := rs.Before.Latency[results.Response], rs.During.Latency[results.Response]
+	if res.Counts.Errors != 0 || during.P50 < int64(30*time.Millisecond) || during.P50-before.P50 < int64(25*time.Millisecond) {
+		t.Errorf("%d errors; p50 before %v, during %v: want none, and 30 ms more during the window only",
+			res.Counts.Errors, time.Duration(before.P50), time.Duration(during.P50))
+	}
 }

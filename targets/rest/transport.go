@@ -37,7 +37,7 @@ POST /echo with status 200 and the request body.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
-		Faults:    transport.ReceiverFaults(),
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
@@ -84,6 +84,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Connections:  run.Connections,
 		PayloadBytes: run.PayloadBytes,
 		Payload:      run.Payload,
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
 	}), nil
 }
 
