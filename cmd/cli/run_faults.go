@@ -15,7 +15,7 @@ type faultList struct {
 	flag   bool
 }
 
-func (l *faultList) Type() string { return "fault" }
+func (l *faultList) Type() string { return "spec" }
 
 func (l *faultList) String() string {
 	specs := make([]string, len(l.faults))
@@ -38,7 +38,8 @@ func (l *faultList) Set(spec string) error {
 }
 
 // faultUsage is the help of --fault.
-const faultUsage = "inject a fault into the far side, repeatable: " + fault.Grammar
+const faultUsage = "take the receiving side down or slow it for a window, repeatable: KIND@START+DURATION[,KEY=VALUE...]\n" +
+	"such as down@5s+5s or slow@5s+10s,delay=20ms (START counts from the end of the warm-up; see docs/faults.md)"
 
 // checkFaults refuses faults the transport cannot apply, or that do not
 // fit the measured period, as usage errors.
