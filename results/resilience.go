@@ -1,5 +1,7 @@
 package results
 
+import "fmt"
+
 // Faults and resilience. A run with faults records what was injected and
 // when (Faults) and the run's figures split by the faults' window
 // (Resilience): before it, during it and after it. Every figure here was
@@ -74,4 +76,25 @@ func (p Phase) ErrorRate() float64 {
 		return float64(p.Errors) / float64(n)
 	}
 	return 0
+}
+
+// validate checks the phases' latencies, as Validate does the run's.
+func (rs *Resilience) validate() error {
+	if rs == nil {
+		return nil
+	}
+	for name, p := range map[string]Phase{"before": rs.Before, "during": rs.During, "after": rs.After} {
+		if p.OK < 0 || p.Errors < 0 {
+			return fmt.Errorf("resilience.%s: negative counts", name)
+		}
+		for kind, l := range p.Latency {
+			if l == nil {
+				return fmt.Errorf("resilience.%s.latency.%s is null", name, kind)
+			}
+			if _, err := l.Histogram(); err != nil {
+				return fmt.Errorf("resilience.%s.latency.%s: %v", name, kind, err)
+			}
+		}
+	}
+	return nil
 }
