@@ -33,6 +33,7 @@ const (
 	kindRate
 	kindFraction
 	kindSeconds
+	kindCount
 )
 
 // Metric names that are not latency figures.
@@ -44,6 +45,8 @@ const (
 	// rate of the caller's operations during the faults' window.
 	MetricRecovery       = "recovery_s"
 	MetricFaultErrorRate = "fault_error_rate"
+	// Of brokered runs: messages the broker confirmed that never arrived.
+	MetricLost = "lost"
 )
 
 // LatencyKinds are the latency names a result may hold, in display order.
@@ -61,7 +64,7 @@ func knownLatencyKind(k string) bool {
 }
 
 // metricHelp lists what ParseMetric accepts, for error messages.
-const metricHelp = "ops_per_s, bytes_per_s, error_rate, recovery_s and fault_error_rate (runs with faults), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
+const metricHelp = "ops_per_s, bytes_per_s, error_rate, recovery_s and fault_error_rate (runs with faults), lost (brokers), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
 
 // ParseMetric reads a metric name. Unknown names are an error, never
 // ignored: a misspelled metric in a CI gate must not pass silently.
@@ -76,6 +79,8 @@ func ParseMetric(s string) (Metric, error) {
 		return Metric{Name: s, kind: kindFraction}, nil
 	case MetricRecovery:
 		return Metric{Name: MetricRecovery, kind: kindSeconds}, nil
+	case MetricLost:
+		return Metric{Name: MetricLost, kind: kindCount}, nil
 	}
 	latency, figure := "", s
 	// "publish.p99.9": a latency kind never starts with 'p' followed by a
@@ -135,6 +140,8 @@ func (m Metric) Unit() string {
 		return "ops/s"
 	case m.kind == kindSeconds:
 		return "s"
+	case m.kind == kindCount:
+		return "messages"
 	}
 	return "fraction"
 }
@@ -152,6 +159,8 @@ func (m Metric) Header() string {
 		return "fault errors"
 	case MetricRecovery:
 		return "recovery"
+	case MetricLost:
+		return "lost"
 	}
 	// The latency kind has a column of its own in the tables.
 	return m.Figure
@@ -171,6 +180,8 @@ func (m Metric) Format(v float64) string {
 		return FormatRate(v)
 	case m.kind == kindSeconds:
 		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
+	case m.kind == kindCount:
+		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return FormatPercent(v)
 }
@@ -220,6 +231,11 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return *rs.RecoveryS, nil
 	}
 	switch m.Name {
+	case MetricLost:
+		if r.Counts.Delivery == nil {
+			return 0, fmt.Errorf("%w: the %s result has no delivery accounting (lost applies to the queue and the event stream)", ErrNoResilience, r.Transport)
+		}
+		return float64(r.Counts.Delivery.Lost), nil
 	case MetricOpsPerS:
 		return r.Throughput.OpsPerS, nil
 	case MetricBytesPerS:

@@ -95,7 +95,8 @@ func TestCheckResilience(t *testing.T) {
 	}
 	fast, slow := 0.3, 4.0
 	cur := []*Result{run("fast", &fast, 0), run("slow", &slow, 300), run("never", nil, 0)}
-	set, err := ParseThresholds([]byte("queue:\n  recovery_s: \"< 2s\"\n  fault_error_rate: \"< 1%\"\n"))
+	cur[1].Counts.Delivery.Lost = 2
+	set, err := ParseThresholds([]byte("queue:\n  recovery_s: \"< 2s\"\n  fault_error_rate: \"< 1%\"\n  lost: \"< 1\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +115,9 @@ func TestCheckResilience(t *testing.T) {
 		"queue/slow fault_error_rate":  "FAIL over the limit", // 300 of 900
 		"queue/never recovery_s":       "FAIL did not recover within the run",
 		"queue/never fault_error_rate": "PASS within the limit",
+		"queue/fast lost":              "PASS within the limit",
+		"queue/slow lost":              "FAIL over the limit",
+		"queue/never lost":             "PASS within the limit",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -131,10 +135,13 @@ func TestCheckResilience(t *testing.T) {
 	if _, err := Check(nil, []*Result{plain}, CheckOptions{Thresholds: set}); !errors.Is(err, ErrCheckSetup) {
 		t.Errorf("a run without faults: %v, want a set-up error", err)
 	}
-	for _, c := range []struct{ expr, err string }{{"< 1.5", ""}, {"< 500ms", ""}, {"< soon", "not a time"}} {
-		th, err := ParseThreshold(MetricRecovery, c.expr)
+	for _, c := range []struct{ metric, expr, err string }{
+		{MetricRecovery, "< 1.5", ""}, {MetricRecovery, "< 500ms", ""}, {MetricRecovery, "< soon", "not a time"},
+		{MetricLost, "< 1", ""}, {MetricLost, "<= 0.5", "not a number of messages"},
+	} {
+		th, err := ParseThreshold(c.metric, c.expr)
 		if (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("recovery_s %q: %+v, %v", c.expr, th, err)
+			t.Errorf("%s %q: %+v, %v", c.metric, c.expr, th, err)
 		}
 	}
 }

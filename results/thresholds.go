@@ -58,6 +58,8 @@ func exampleValue(m Metric) string {
 		return "0.1%"
 	case m.kind == kindSeconds:
 		return "2s"
+	case m.kind == kindCount:
+		return "1"
 	}
 	return "10000"
 }
@@ -78,6 +80,12 @@ func parseMetricValue(m Metric, s string) (float64, error) {
 			return 0, fmt.Errorf("%q: a latency cannot be negative", s)
 		}
 		return float64(d), nil
+	case kindCount:
+		v, err := strconv.ParseUint(s, 10, 63)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number of messages, such as 0 or 10", s)
+		}
+		return float64(v), nil
 	case kindSeconds:
 		if hasDurationUnit(s) {
 			d, err := time.ParseDuration(s)
