@@ -123,6 +123,10 @@ type Options struct {
 	// Progress, if set, is called about once a second from the engine's
 	// collector goroutine. It must return quickly.
 	Progress func(Progress)
+	// SkipLimitCheck skips the check of the workload's file descriptors
+	// against the process's limit (see CheckDescriptors). It exists for
+	// tests that reproduce a run running out of descriptors.
+	SkipLimitCheck bool
 }
 
 // Validate reports options that cannot make a run.
@@ -174,12 +178,19 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 			err = cerr
 		}
 	}()
+	// Checked before Start, which opens the first connections.
+	if n, ok := w.(DescriptorNeeder); ok && !o.SkipLimitCheck {
+		if err := CheckDescriptors(n.Descriptors()); err != nil {
+			return nil, err
+		}
+	}
 	target, err := w.Start(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r := newRun(ctx, w, o)
 	r.faults = faults
+	r.peer = newPeerMeter(target.Address)
 	res, err = r.drive()
 	if res == nil {
 		faults.stopSampling()
@@ -217,7 +228,11 @@ type run struct {
 	unsent   atomic.Int64 // open loop: measured operations due before the end, never sent
 	seq      atomic.Int64
 	cpuStart atomic.Pointer[cpuTimes] // set when measuring starts
-	faults   *faultRun                // nil without faults
+	// backedOff is set when a closed-loop worker first waited after an
+	// operation that did not reach the target.
+	backedOff atomic.Bool
+	peer      *peerMeter // the target's process, when another one here
+	faults    *faultRun  // nil without faults
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -255,6 +270,7 @@ func (r *run) drive() (*results.Result, error) {
 	if p := r.cpuStart.Load(); p != nil {
 		cpu = readCPU().sub(*p)
 	}
+	r.peer.stop()
 
 	if loadErr != nil && col.ok+col.errs == 0 {
 		return nil, loadErr
@@ -269,6 +285,7 @@ func (r *run) drive() (*results.Result, error) {
 		if ops := res.Counts.Sent; ops > 0 {
 			res.Resources.CPUPerOpUS = float64(cpu.user+cpu.system) / 1e3 / float64(ops)
 		}
+		r.peer.record(res.Resources, res.Counts.Sent)
 	}
 	return res, loadErr
 }
@@ -281,7 +298,7 @@ func (r *run) setSchedule() {
 		r.end = r.measureStart.Add(r.o.Duration)
 	}
 	// CPU is counted over the measured period only.
-	mark := func() { c := readCPU(); r.cpuStart.Store(&c) }
+	mark := func() { c := readCPU(); r.cpuStart.Store(&c); r.peer.start() }
 	if r.o.Warmup <= 0 {
 		mark()
 	} else {
@@ -438,6 +455,8 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 	defer closeClient(c)
 	rec := r.newRecorder()
 	defer rec.flush()
+	var bo backoff
+	defer bo.stop()
 	for r.ctx.Err() == nil {
 		now := time.Now()
 		warm := now.Before(r.measureStart)
@@ -449,12 +468,22 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 				return
 			}
 		}
-		r.do(c, Op{Seq: r.seq.Add(1) - 1, Intended: now, Warmup: warm, Worker: id}, true, rec)
+		class := r.do(c, Op{Seq: r.seq.Add(1) - 1, Intended: now, Warmup: warm, Worker: id}, true, rec)
+		switch {
+		case class == "":
+			bo.reset()
+		case Unreached(class):
+			// The target was not reached: trying again at once would
+			// only measure how fast this machine fails.
+			r.backedOff.Store(true)
+			bo.wait(r.ctx, r.end)
+		}
 	}
 }
 
-// do performs one operation and records it.
-func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
+// do performs one operation, records it, and returns its error class
+// ("" when it succeeded).
+func (r *run) do(c Client, op Op, closed bool, rec *recorder) string {
 	ctx := rec.watch.arm()
 	sent := time.Now()
 	if closed {
@@ -474,7 +503,7 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
 		}
 	}
 	if op.Warmup {
-		return
+		return class
 	}
 	s := sample{
 		done:     int64(done.Sub(r.measureStart)),
@@ -483,10 +512,14 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) {
 		delay:    -1,
 		class:    class,
 	}
+	if class != "" {
+		s.err = err
+	}
 	if !closed {
 		s.delay = int64(sent.Sub(op.Intended))
 	}
 	rec.add(s)
+	return class
 }
 
 func closeClient(c Client) {

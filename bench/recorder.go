@@ -37,6 +37,7 @@ type sample struct {
 	service  int64
 	delay    int64 // -1 in closed loop
 	class    string
+	err      error // set with class: the first of each class is kept
 }
 
 // recorder is a worker's half: a buffer it alone writes.
@@ -82,6 +83,8 @@ type collector struct {
 	response, service, delay *hdrhistogram.Histogram
 	ok, errs                 int64
 	classes                  map[string]int64
+	firstErrors              map[string]string
+	reach                    reachability
 	lastDone                 int64
 	open                     map[int64]*second
 	cur                      *second // open[curSec], or nil once that second closed
@@ -101,13 +104,14 @@ type collector struct {
 
 func newCollector(r *run) *collector {
 	c := &collector{
-		r:        r,
-		response: results.NewHistogram(),
-		service:  results.NewHistogram(),
-		delay:    results.NewHistogram(),
-		classes:  map[string]int64{},
-		open:     map[int64]*second{},
-		faults:   r.faults,
+		r:           r,
+		response:    results.NewHistogram(),
+		service:     results.NewHistogram(),
+		delay:       results.NewHistogram(),
+		classes:     map[string]int64{},
+		firstErrors: map[string]string{},
+		open:        map[int64]*second{},
+		faults:      r.faults,
 	}
 	if c.faults != nil {
 		for i := range c.phaseResponse {
@@ -170,7 +174,9 @@ func (c *collector) record(s *sample) {
 	}
 	if s.class != "" {
 		c.errs++
-		c.classes[s.class]++
+		if c.classes[s.class]++; c.classes[s.class] == 1 {
+			c.firstErrors[s.class] = firstErrorText(s.class, s.err)
+		}
 		if o != nil {
 			o.errs++
 			if o.classes == nil {
@@ -185,12 +191,16 @@ func (c *collector) record(s *sample) {
 			}
 			ph.classes[s.class]++
 		}
+		if Unreached(s.class) {
+			c.reach.failed(s.done)
+		}
 		return
 	}
 	c.ok++
 	if ph != nil {
 		ph.ok++
 	}
+	c.reach.ok(s.done)
 	response := clamp(s.response)
 	_ = c.response.RecordValue(response)
 	_ = c.service.RecordValue(clamp(s.service))
@@ -302,13 +312,17 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 			Requests:     o.Requests,
 			TimeoutS:     o.Timeout.Seconds(),
 		},
-		Counts:   results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
-		Errors:   c.classes,
-		Latency:  map[string]*results.Latency{},
-		Timeline: c.timeline,
+		Counts:      results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
+		Errors:      c.classes,
+		Unreachable: c.reach.result(elapsed, c.r.backedOff.Load()),
+		Latency:     map[string]*results.Latency{},
+		Timeline:    c.timeline,
 	}
 	if res.Timeline == nil {
 		res.Timeline = []results.TimelinePoint{}
+	}
+	if len(c.firstErrors) > 0 {
+		res.FirstErrors = c.firstErrors
 	}
 	if o.Rate > 0 {
 		res.Load.Mode = results.OpenLoop

@@ -19,6 +19,10 @@ type watchdog struct {
 	timeout time.Duration
 	ctx     context.Context
 	timer   *time.Timer
+	// beforeCancel, when set, runs in the timer's callback before it
+	// cancels: tests hold it there to reproduce an operation returning
+	// just as its timer fires.
+	beforeCancel func()
 }
 
 // arm starts the clock of one operation and returns its context.
@@ -29,17 +33,26 @@ func (w *watchdog) arm() context.Context {
 	if w.ctx == nil || w.ctx.Err() != nil {
 		ctx, cancel := context.WithCancelCause(w.parent)
 		w.ctx = ctx
-		w.timer = time.AfterFunc(w.timeout, func() { cancel(errOpTimeout) })
+		hook := w.beforeCancel
+		w.timer = time.AfterFunc(w.timeout, func() {
+			if hook != nil {
+				hook()
+			}
+			cancel(errOpTimeout)
+		})
 		return ctx
 	}
 	w.timer.Reset(w.timeout)
 	return w.ctx
 }
 
-// disarm stops the clock after the operation returned.
+// disarm stops the clock after the operation returned. When Stop fails the
+// timer has fired: its callback may not have cancelled yet, so the context
+// still looks alive but is about to die. It is dropped here, and the next
+// operation gets a fresh one rather than inherit a timeout it never had.
 func (w *watchdog) disarm() {
-	if w.timer != nil {
-		w.timer.Stop()
+	if w.timer != nil && !w.timer.Stop() {
+		w.ctx, w.timer = nil, nil
 	}
 }
 

@@ -85,10 +85,7 @@ func newView(p Page) view {
 		if c := timelineChart(r, palette(i)); c != "" {
 			v.Timelines = append(v.Timelines, template.HTML(c))
 		}
-		for _, res := range []*results.Result{r.SameLoad, r.Saturation} {
-			if res == nil {
-				continue
-			}
+		for _, res := range r.allRuns() {
 			all = append(all, res)
 			v.Runs = append(v.Runs, newViewRun(r, res))
 		}
@@ -125,7 +122,7 @@ func newViewRun(r Row, res *results.Result) viewRun {
 	name := res.MainLatency()
 	if l := res.Latency[name]; l != nil {
 		vr.Latency = strings.ReplaceAll(name, "_", " ")
-		vr.P50, vr.P99, vr.P999, vr.Max = ns(float64(l.P50)), ns(float64(l.P99)), ns(float64(l.P999)), ns(float64(l.Max))
+		vr.P50, vr.P99, vr.P999, vr.Max = l.FormatFigure("p50"), l.FormatFigure("p99"), l.FormatFigure("p99.9"), l.FormatFigure("max")
 	}
 	return vr
 }
@@ -247,7 +244,7 @@ code { background: #f5f5f5; padding: 1px 4px; word-break: break-all; }
 {{end}}</p>
 
 <h2>Latency by percentile</h2>
-{{if .Percentile}}<p class="sub">End-to-end latency of every scenario at the same offered load (for calls, the response), from the median to the 99.99th percentile.</p>
+{{if .Percentile}}<p class="sub">End-to-end latency of every scenario in the same-load phase (for calls, the response), from the median to the 99.99th percentile.</p>
 <div class="charts">{{.Percentile}}</div>{{else}}<p>No scenario has a latency to chart.</p>{{end}}
 
 <h2>Throughput and p99 over time</h2>

@@ -20,42 +20,53 @@ func Sentences(rows []Row) []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 
-	// The calls, fastest first.
+	// The calls, fastest first. Where the scenarios were offered different
+	// loads, each call says its own.
+	rates, _ := Loads(rows)
+	atRate := func(r Row) string {
+		if len(rates) < 2 {
+			return ""
+		}
+		if v, ok := r.Offered(); ok {
+			return " at " + rate(v) + " ops/s"
+		}
+		return ""
+	}
 	type call struct {
 		name string
 		p    Percentiles
+		row  int
 	}
 	var calls []call
-	var base *Row
 	for i, r := range rows {
 		if r.Kind() != Sync {
 			continue
 		}
 		if p, ok := r.CallerWaits(); ok {
-			calls = append(calls, call{names[i], p})
-			if base == nil {
-				base = &rows[i]
-			}
+			calls = append(calls, call{names[i], p, i})
 		}
 	}
+	// The reference the other mechanisms are compared with is the fastest
+	// call at the median, and the sentences say so.
 	baseName := ""
 	var baseP Percentiles
-	if base != nil {
-		baseName = names[indexOf(rows, base)]
-		baseP, _ = base.CallerWaits()
-	}
 	if len(calls) > 0 {
 		sort.SliceStable(calls, func(i, j int) bool { return calls[i].p.P50 < calls[j].p.P50 })
+		baseName, baseP = calls[0].name, calls[0].p
 		var parts []string
 		for i, c := range calls {
 			if i == 0 {
-				parts = append(parts, fmt.Sprintf("%s answered in %s at the median and %s at p99", c.name, ns(c.p.P50), ns(c.p.P99)))
+				parts = append(parts, fmt.Sprintf("%s answered in %s at the median and %s at p99%s", c.name, ns(c.p.P50), ns(c.p.P99), atRate(rows[c.row])))
 				continue
 			}
-			parts = append(parts, fmt.Sprintf("%s in %s and %s", c.name, ns(c.p.P50), ns(c.p.P99)))
+			parts = append(parts, fmt.Sprintf("%s in %s and %s%s", c.name, ns(c.p.P50), ns(c.p.P99), atRate(rows[c.row])))
 		}
 		add("%s, %s.", sameLoadIntro(rows), strings.Join(parts, "; "))
+		if len(calls) < len(rows) {
+			add("The other mechanisms are compared with %s, the fastest call at the median.", baseName)
+		}
 	}
+	hasBase := baseName != ""
 
 	// Oneway and events against the first call.
 	for i, r := range rows {
@@ -73,7 +84,7 @@ func Sentences(rows []Row) []string {
 			what = "the broker's acknowledgement"
 		}
 		switch {
-		case base == nil:
+		case !hasBase:
 			add("%s made the caller wait %s for %s; delivery took %s end to end (p99 %s).", capitalize(names[i]), ns(cw.P50), what, ns(e2e.P50), ns(e2e.P99))
 		case cw.P50 < baseP.P50:
 			add("%s made the caller wait %s (%s) instead of the %s %s took to answer, but delivery took %s end to end (p99 %s).", capitalize(names[i]), ns(cw.P50), what, ns(baseP.P50), baseName, ns(e2e.P50), ns(e2e.P99))
@@ -91,22 +102,25 @@ func Sentences(rows []Row) []string {
 		if !ok {
 			continue
 		}
-		if base == nil || baseP.P50 <= 0 {
+		if !hasBase || baseP.P50 <= 0 {
 			add("Request-reply over %s took %s at the median and %s at p99.", names[i], ns(p.P50), ns(p.P99))
 			continue
 		}
 		add("Request-reply over %s took %s at the median, %s %s's %s; %s at p99 against %s.", names[i], ns(p.P50), ratio(p.P50, baseP.P50), baseName, ns(baseP.P50), ns(p.P99), ns(baseP.P99))
 	}
 
-	// Who kept up with the offered load.
+	// Who kept up with the offered load, and what was never sent.
 	for i, r := range rows {
-		res := r.SameLoad
-		if res == nil || res.Load.Mode != results.OpenLoop || res.Load.Rate <= 0 {
+		offered, ok := r.Offered()
+		got, _ := r.Achieved()
+		if !ok || got >= keepUpShare*offered {
 			continue
 		}
-		if got := res.Throughput.OpsPerS; got < keepUpShare*res.Load.Rate {
-			add("%s did not keep up with %s ops/s: it completed %s ops/s, so its latency includes the wait of operations queued behind others.", capitalize(names[i]), rate(res.Load.Rate), rate(got))
+		s := fmt.Sprintf("%s did not keep up with %s ops/s: it completed %s ops/s, so its latency includes the wait of operations queued behind others", capitalize(names[i]), rate(offered), rate(got))
+		if unsent, asked := r.Unsent(); unsent > 0 {
+			s += fmt.Sprintf(", and %d of the %d operations due were never sent", unsent, asked)
 		}
+		add("%s.", s)
 	}
 
 	// The throughput ceilings, highest first.
@@ -145,7 +159,13 @@ func Sentences(rows []Row) []string {
 		if !ok || !d.Brokered {
 			continue
 		}
+		unread := int64(0)
+		if d.Unread != nil {
+			unread = *d.Unread
+		}
 		switch {
+		case unread > 0:
+			add("%s: %d of %d messages expected had arrived when the drain ended; %d were still waiting to be read, %d were lost and %d duplicated.", capitalize(names[i]), d.Received, d.Expected, unread, d.Lost, d.Duplicates)
 		case d.Lost == 0 && d.Duplicates == 0 && d.Received == d.Expected:
 			exact = append(exact, fmt.Sprintf("%s (%d of %d)", names[i], d.Received, d.Expected))
 		case d.Lost > 0 || d.Duplicates > 0:
@@ -158,13 +178,30 @@ func Sentences(rows []Row) []string {
 		add("Every message was delivered exactly once by %s.", joinAnd(exact))
 	}
 
-	// Errors.
+	// Errors, added up over the runs of each phase.
 	for i, r := range rows {
-		for _, res := range []*results.Result{r.SameLoad, r.Saturation} {
-			if res == nil || res.Counts.Errors == 0 {
+		for _, runs := range [][]*results.Result{r.sameLoadRuns(), r.saturationRuns()} {
+			var errs, sent int64
+			for _, res := range runs {
+				errs += res.Counts.Errors
+				sent += res.Counts.Sent
+			}
+			if errs == 0 {
 				continue
 			}
-			add("%s had %d errors out of %d operations in the %s phase (%s).", capitalize(names[i]), res.Counts.Errors, res.Counts.Sent, phaseWords(res.Phase, res.Load.Mode), res.ErrorSummary())
+			res := runs[len(runs)-1]
+			over := ""
+			if len(runs) > 1 {
+				over = fmt.Sprintf(" over %d runs", len(runs))
+			}
+			phase := phaseWords(res.Phase, res.Load.Mode)
+			add("%s had %d errors out of %d operations in the %s phase%s (%s).", capitalize(names[i]), errs, sent, phase, over, errorClasses(runs))
+			if res.MostlyErrors() != "" {
+				add("That is mostly errors: the latency figures of %s's %s phase describe the few operations that succeeded, not the target.", names[i], phase)
+			}
+			if u := res.UnreachableSentence(); u != "" {
+				add("In %s's %s phase %s.", names[i], phase, u)
+			}
 		}
 	}
 
@@ -186,6 +223,9 @@ func Sentences(rows []Row) []string {
 			rest = append(rest, fmt.Sprintf("%s for %s", ns(c.us*1e3), c.name))
 		}
 		add("Per operation, %s cost this process the least CPU time: %s, against %s.", costs[0].name, ns(costs[0].us*1e3), joinAnd(rest))
+	}
+	if q, ok := findTwoByTwo(rows); ok {
+		out = append(out, q.sentences()...)
 	}
 	return out
 }
@@ -218,10 +258,24 @@ func proseMechanism(r Row) string {
 
 func sameLoadIntro(rows []Row) string {
 	rates, _ := Loads(rows)
-	if len(rates) == 1 {
+	switch len(rates) {
+	case 0:
+		return "At the same offered load"
+	case 1:
 		return fmt.Sprintf("At the same offered load of %s ops/s", rate(rates[0]))
 	}
-	return "At the same offered load"
+	return "At different offered loads, not on equal terms"
+}
+
+// errorClasses lists the error classes of runs by count, largest first.
+func errorClasses(runs []*results.Result) string {
+	sum := &results.Result{Errors: map[string]int64{}}
+	for _, res := range runs {
+		for k, v := range res.Errors {
+			sum.Errors[k] += v
+		}
+	}
+	return sum.ErrorSummary()
 }
 
 func phaseWords(phase, mode string) string {
@@ -230,15 +284,6 @@ func phaseWords(phase, mode string) string {
 		return "same-load"
 	}
 	return "saturation"
-}
-
-func indexOf(rows []Row, r *Row) int {
-	for i := range rows {
-		if &rows[i] == r {
-			return i
-		}
-	}
-	return -1
 }
 
 // ratio says how v compares with base: "2.3× " or "40% of".

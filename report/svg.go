@@ -185,7 +185,7 @@ func percentileChart(rows []Row) string {
 		return top + plotH - (math.Log10(v)-math.Log10(yMin))/(math.Log10(yMax)-math.Log10(yMin))*plotH
 	}
 	var s svg
-	s.open("percentiles", w, h, "Latency by percentile at the same offered load")
+	s.open("percentiles", w, h, "Latency by percentile in the same-load phase")
 	for _, t := range ticks {
 		s.line(left, py(t), w-right, py(t), "grid")
 		s.text(left-6, py(t)+4, "end", "tick", results.FormatNS(t))
@@ -217,7 +217,11 @@ func percentileChart(rows []Row) string {
 // same-load phase then the saturation phase. It returns "" when the row
 // has no timeline.
 func timelineChart(r Row, color string) string {
-	type point struct{ t, ops, p99 float64 }
+	// p99 is absent (ok false) for a second in which nothing finished.
+	type point struct {
+		t, ops, p99 float64
+		ok          bool
+	}
 	var pts []point
 	type span struct {
 		label    string
@@ -244,7 +248,7 @@ func timelineChart(r Row, color string) string {
 			if covered < 0.25 {
 				continue
 			}
-			pts = append(pts, point{offset + p.TS + covered/2, float64(p.Ops) / covered, float64(p.P99NS)})
+			pts = append(pts, point{offset + p.TS + covered/2, float64(p.Ops) / covered, float64(p.P99NS), p.P99NS > 0})
 			end = math.Max(end, offset+p.TS+covered)
 		}
 		spans = append(spans, span{ph.label, offset, end})
@@ -293,6 +297,12 @@ func timelineChart(r Row, color string) string {
 			opsPts, p99Pts = nil, nil
 		}
 		opsPts = append(opsPts, [2]float64{px(p.t), pyOps(p.ops)})
+		if !p.ok {
+			// No operation finished: a gap, not a latency of 0.
+			s.polyline(p99Pts, "#444", true)
+			p99Pts = nil
+			continue
+		}
 		p99Pts = append(p99Pts, [2]float64{px(p.t), pyP99(p.p99)})
 	}
 	s.polyline(opsPts, color, false)

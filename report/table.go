@@ -47,10 +47,17 @@ type Row struct {
 	Transport string
 	// Mech is the mechanism as the transport names it (see Describe).
 	Mech Mechanism
-	// SameLoad and Saturation are the scenario's results in each phase;
-	// either may be nil (skipped, failed or not run).
+	// SameLoad and Saturation are the scenario's latest result in each
+	// phase; either may be nil (skipped, failed or not run).
 	SameLoad   *results.Result
 	Saturation *results.Result
+	// SameLoadRuns and SaturationRuns are every result of each phase, in
+	// the order read (repeated runs, such as those of run --count). The
+	// figures of the row are the medians of their runs' own figures, as
+	// compare shows them. When empty, the phase's one result above stands
+	// for them.
+	SameLoadRuns   []*results.Result
+	SaturationRuns []*results.Result
 	// Skipped says why the scenario did not run (its broker did not
 	// answer); Fix says what to do about it.
 	Skipped string
@@ -66,6 +73,46 @@ func (r Row) any() *results.Result {
 		return r.SameLoad
 	}
 	return r.Saturation
+}
+
+// runsOf returns every result of a phase: the runs, or the one result.
+func runsOf(runs []*results.Result, one *results.Result) []*results.Result {
+	if len(runs) > 0 {
+		return runs
+	}
+	if one != nil {
+		return []*results.Result{one}
+	}
+	return nil
+}
+
+// sameLoadRuns and saturationRuns are every result of each phase.
+func (r Row) sameLoadRuns() []*results.Result   { return runsOf(r.SameLoadRuns, r.SameLoad) }
+func (r Row) saturationRuns() []*results.Result { return runsOf(r.SaturationRuns, r.Saturation) }
+
+// allRuns is every result of the row, same-load phase first.
+func (r Row) allRuns() []*results.Result {
+	return append(append([]*results.Result{}, r.sameLoadRuns()...), r.saturationRuns()...)
+}
+
+// Repeats is the largest number of runs of one phase of the row.
+func (r Row) Repeats() int { return max(len(r.sameLoadRuns()), len(r.saturationRuns())) }
+
+// median is the median of f over the runs that have it; ok is false when
+// one of them does not (a figure of some runs only would mislead).
+func median(runs []*results.Result, f func(*results.Result) (float64, bool)) (float64, bool) {
+	if len(runs) == 0 {
+		return 0, false
+	}
+	vs := make([]float64, 0, len(runs))
+	for _, res := range runs {
+		v, ok := f(res)
+		if !ok {
+			return 0, false
+		}
+		vs = append(vs, v)
+	}
+	return results.Median(vs), true
 }
 
 // Ran says whether the row has at least one result.
@@ -120,14 +167,25 @@ type Percentiles struct {
 	Name string
 }
 
-func percentiles(res *results.Result, names ...string) (Percentiles, bool) {
-	if res == nil {
-		return Percentiles{}, false
-	}
+// percentiles reads the first of the named latencies that every run has
+// samples of: the median of the runs' own p50 and p99.
+func percentiles(runs []*results.Result, names ...string) (Percentiles, bool) {
 	for _, n := range names {
-		if l := res.Latency[n]; l != nil && l.Count > 0 {
-			return Percentiles{P50: float64(l.P50), P99: float64(l.P99), Name: n}, true
+		fig := func(pick func(*results.Latency) int64) func(*results.Result) (float64, bool) {
+			return func(res *results.Result) (float64, bool) {
+				l := res.Latency[n]
+				if l == nil || l.Count == 0 {
+					return 0, false
+				}
+				return float64(pick(l)), true
+			}
 		}
+		p50, ok := median(runs, fig(func(l *results.Latency) int64 { return l.P50 }))
+		if !ok {
+			continue
+		}
+		p99, _ := median(runs, fig(func(l *results.Latency) int64 { return l.P99 }))
+		return Percentiles{P50: p50, P99: p99, Name: n}, true
 	}
 	return Percentiles{}, false
 }
@@ -137,9 +195,9 @@ func percentiles(res *results.Result, names ...string) (Percentiles, bool) {
 func (r Row) CallerWaits() (Percentiles, bool) {
 	switch r.Kind() {
 	case Oneway, Event:
-		return percentiles(r.SameLoad, results.Publish, results.Response)
+		return percentiles(r.sameLoadRuns(), results.Publish, results.Response)
 	}
-	return percentiles(r.SameLoad, results.Response)
+	return percentiles(r.sameLoadRuns(), results.Response)
 }
 
 // EndToEnd is the time from the intended send to delivery at the same
@@ -148,35 +206,80 @@ func (r Row) CallerWaits() (Percentiles, bool) {
 func (r Row) EndToEnd() (Percentiles, bool) {
 	switch r.Kind() {
 	case Oneway, Event:
-		return percentiles(r.SameLoad, results.EndToEnd)
+		return percentiles(r.sameLoadRuns(), results.EndToEnd)
 	}
-	return percentiles(r.SameLoad, results.Response)
+	return percentiles(r.sameLoadRuns(), results.Response)
 }
 
-// EndToEndLatency is the latency distribution behind EndToEnd.
+// EndToEndLatency is the latency distribution behind EndToEnd: of all the
+// same-load runs merged, so that a chart of it shows every operation.
 func (r Row) EndToEndLatency() *results.Latency {
 	p, ok := r.EndToEnd()
 	if !ok {
 		return nil
 	}
-	return r.SameLoad.Latency[p.Name]
+	runs := r.sameLoadRuns()
+	if len(runs) == 1 {
+		return runs[0].Latency[p.Name]
+	}
+	ls := make([]*results.Latency, len(runs))
+	for i, res := range runs {
+		ls[i] = res.Latency[p.Name]
+	}
+	m, err := results.Merge(ls...)
+	if err != nil {
+		return r.SameLoad.Latency[p.Name]
+	}
+	return m
 }
 
-// MaxOpsPerS is the throughput reached at saturation.
+// MaxOpsPerS is the throughput reached at saturation (the median of the runs).
 func (r Row) MaxOpsPerS() (float64, bool) {
-	if r.Saturation == nil || r.Saturation.Throughput.OpsPerS <= 0 {
-		return 0, false
-	}
-	return r.Saturation.Throughput.OpsPerS, true
+	return median(r.saturationRuns(), func(res *results.Result) (float64, bool) {
+		return res.Throughput.OpsPerS, res.Throughput.OpsPerS > 0
+	})
 }
 
 // CPUPerOpUS is the commsbench process's CPU time per operation at the
-// same offered load, in microseconds.
+// same offered load, in microseconds (the median of the runs).
 func (r Row) CPUPerOpUS() (float64, bool) {
-	if r.SameLoad == nil || r.SameLoad.Resources == nil || r.SameLoad.Resources.CPUPerOpUS <= 0 {
+	return median(r.sameLoadRuns(), func(res *results.Result) (float64, bool) {
+		if res.Resources == nil || res.Resources.CPUPerOpUS <= 0 {
+			return 0, false
+		}
+		return res.Resources.CPUPerOpUS, true
+	})
+}
+
+// Offered is the rate the same-load phase asked for (open loop); ok is
+// false when it was not open loop or its runs asked for different rates.
+func (r Row) Offered() (float64, bool) {
+	runs := r.sameLoadRuns()
+	if len(runs) == 0 {
 		return 0, false
 	}
-	return r.SameLoad.Resources.CPUPerOpUS, true
+	rate := runs[0].Load.Rate
+	for _, res := range runs {
+		if res.Load.Mode != results.OpenLoop || res.Load.Rate != rate || rate <= 0 {
+			return 0, false
+		}
+	}
+	return rate, true
+}
+
+// Achieved is the median throughput of the same-load phase.
+func (r Row) Achieved() (float64, bool) {
+	return median(r.sameLoadRuns(), func(res *results.Result) (float64, bool) { return res.Throughput.OpsPerS, true })
+}
+
+// Unsent sums the same-load operations that were due but never sent, and
+// the operations asked, over every run.
+func (r Row) Unsent() (unsent, asked int64) {
+	for _, res := range r.sameLoadRuns() {
+		unsent += res.Counts.Unsent
+		asked += res.Asked()
+	}
+	return unsent, asked
 }
 
 // Delivery is the accounting of one phase.
@@ -185,19 +288,20 @@ type Delivery struct {
 	// what should have: sent, times the number of subscribing groups.
 	Received, Expected int64
 	Lost, Duplicates   int64
-	Groups             int
+	// Unread messages were still queued (or unread) when the drain timed
+	// out; nil when no run counted them.
+	Unread *int64
+	Groups int
 	// Brokered is false for sync calls, whose "delivery" is the answer.
 	Brokered bool
 }
 
-// Delivered is the accounting of both phases together.
+// Delivered is the accounting of both phases together, added up over
+// every run: a count, unlike a figure, sums exactly.
 func (r Row) Delivered() (Delivery, bool) {
 	var d Delivery
 	any := false
-	for _, res := range []*results.Result{r.SameLoad, r.Saturation} {
-		if res == nil {
-			continue
-		}
+	for _, res := range r.allRuns() {
 		any = true
 		c := res.Counts
 		if c.Delivery == nil {
@@ -212,6 +316,12 @@ func (r Row) Delivered() (Delivery, bool) {
 		d.Expected += c.Sent * int64(groups)
 		d.Lost += c.Delivery.Lost
 		d.Duplicates += c.Delivery.Duplicates
+		if u := c.Delivery.Unread; u != nil {
+			if d.Unread == nil {
+				d.Unread = new(int64)
+			}
+			*d.Unread += *u
+		}
 	}
 	return d, any
 }
@@ -224,7 +334,11 @@ func (d Delivery) String() string {
 	if d.Groups > 1 {
 		s += fmt.Sprintf(" (%d groups)", d.Groups)
 	}
-	return s + fmt.Sprintf(", %d lost, %d dup", d.Lost, d.Duplicates)
+	s += fmt.Sprintf(", %d lost", d.Lost)
+	if d.Unread != nil {
+		s += fmt.Sprintf(", %d unread", *d.Unread)
+	}
+	return s + fmt.Sprintf(", %d dup", d.Duplicates)
 }
 
 // Broker says what stood on the far side: the broker and its version, a
@@ -272,7 +386,9 @@ func (r Row) Status() string {
 // by transport and label for results made outside a suite), in the order
 // first seen. A result without a phase counts as same-load when it was
 // open loop and as saturation when closed loop. When a row has several
-// results for one phase (repeated runs), the latest is shown.
+// results for one phase (repeated runs), its figures are the medians of
+// the runs' own figures, as compare shows them; SameLoad and Saturation
+// hold the latest run.
 func Rows(rs []*results.Result) []Row {
 	var order []string
 	byKey := map[string]*Row{}
@@ -291,10 +407,11 @@ func Rows(rs []*results.Result) []Row {
 				phase = Saturation
 			}
 		}
-		slot := &row.SameLoad
+		slot, runs := &row.SameLoad, &row.SameLoadRuns
 		if phase == Saturation {
-			slot = &row.Saturation
+			slot, runs = &row.Saturation, &row.SaturationRuns
 		}
+		*runs = append(*runs, res)
 		if *slot == nil || res.StartedAt.After((*slot).StartedAt) {
 			*slot = res
 		}
@@ -323,13 +440,17 @@ func rowKey(res *results.Result) (key, name string) {
 func Loads(rows []Row) (rates []float64, workers []int) {
 	seenR, seenW := map[float64]bool{}, map[int]bool{}
 	for _, r := range rows {
-		if r.SameLoad != nil && r.SameLoad.Load.Mode == results.OpenLoop && !seenR[r.SameLoad.Load.Rate] {
-			seenR[r.SameLoad.Load.Rate] = true
-			rates = append(rates, r.SameLoad.Load.Rate)
+		for _, res := range r.sameLoadRuns() {
+			if res.Load.Mode == results.OpenLoop && !seenR[res.Load.Rate] {
+				seenR[res.Load.Rate] = true
+				rates = append(rates, res.Load.Rate)
+			}
 		}
-		if r.Saturation != nil && r.Saturation.Load.Mode == results.ClosedLoop && !seenW[r.Saturation.Load.Concurrency] {
-			seenW[r.Saturation.Load.Concurrency] = true
-			workers = append(workers, r.Saturation.Load.Concurrency)
+		for _, res := range r.saturationRuns() {
+			if res.Load.Mode == results.ClosedLoop && !seenW[res.Load.Concurrency] {
+				seenW[res.Load.Concurrency] = true
+				workers = append(workers, res.Load.Concurrency)
+			}
 		}
 	}
 	sort.Float64s(rates)
@@ -337,23 +458,96 @@ func Loads(rows []Row) (rates []float64, workers []int) {
 	return rates, workers
 }
 
-// PhaseLine says in one line what the two phases were.
+// PhaseLine says in one line what the two phases were, and how repeated
+// runs make one figure. Loads that differ between scenarios are said to
+// differ: their figures are then not on equal terms.
 func PhaseLine(rows []Row) string {
 	rates, workers := Loads(rows)
 	var parts []string
-	if len(rates) > 0 {
-		var rs []string
-		for _, r := range rates {
-			rs = append(rs, results.FormatRate(r))
+	switch {
+	case len(rates) == 1:
+		parts = append(parts, fmt.Sprintf("Latency and the first CPU/op figure at the same offered load: %s ops/s, open loop", results.FormatRate(rates[0])))
+	case len(rates) > 1:
+		rs := make([]string, len(rates))
+		for i, r := range rates {
+			rs[i] = results.FormatRate(r)
 		}
-		parts = append(parts, fmt.Sprintf("Latency and CPU at the same offered load: %s ops/s, open loop", strings.Join(rs, " and ")))
+		parts = append(parts, fmt.Sprintf("Latency and the first CPU/op figure at different offered loads (%s ops/s, open loop): the loads differ, so these latencies are not on equal terms", joinAnd(rs)))
 	}
-	if len(workers) > 0 {
-		var ws []string
-		for _, w := range workers {
-			ws = append(ws, fmt.Sprint(w))
+	switch {
+	case len(workers) == 1:
+		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop, %d workers", workers[0]))
+	case len(workers) > 1:
+		ws := make([]string, len(workers))
+		for i, w := range workers {
+			ws[i] = fmt.Sprint(w)
 		}
-		parts = append(parts, fmt.Sprintf("max ops/s at saturation: closed loop, %s workers", strings.Join(ws, " and ")))
+		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop with different numbers of workers (%s)", joinAnd(ws)))
 	}
-	return strings.Join(parts, "; ")
+	if line := PayloadLine(rows); line != "" {
+		parts = append(parts, line)
+	}
+	if line := RepeatsLine(rows); line != "" {
+		parts = append(parts, line)
+	}
+	s := strings.Join(parts, "; ")
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// PayloadLine says whether every scenario carried the same payload size,
+// and when not, which carried what: a mechanism comparison then mixes
+// payload size in.
+func PayloadLine(rows []Row) string {
+	var parts []string
+	sizes := map[int]bool{}
+	for _, r := range rows {
+		seen := map[int]bool{}
+		var own []string
+		for _, res := range r.allRuns() {
+			if b := res.Load.PayloadBytes; !seen[b] {
+				seen[b], sizes[b] = true, true
+				own = append(own, results.FormatBytes(float64(b)))
+			}
+		}
+		if len(own) > 0 {
+			parts = append(parts, r.Mechanism()+" "+strings.Join(own, " and "))
+		}
+	}
+	switch {
+	case len(sizes) == 0:
+		return ""
+	case len(sizes) == 1:
+		for b := range sizes {
+			return "every scenario carried the same " + results.FormatBytes(float64(b)) + " payload"
+		}
+	}
+	return "payloads differ (" + strings.Join(parts, ", ") + "), so payload size is mixed into the comparison; suite --same-payload (or payload: in the suite file) gives every scenario one payload"
+}
+
+// RepeatsLine says how repeated runs of a scenario make its figures ("" when
+// every phase ran once).
+func RepeatsLine(rows []Row) string {
+	lo, hi := 0, 0
+	for _, r := range rows {
+		for _, n := range []int{len(r.sameLoadRuns()), len(r.saturationRuns())} {
+			if n == 0 {
+				continue
+			}
+			if lo == 0 || n < lo {
+				lo = n
+			}
+			hi = max(hi, n)
+		}
+	}
+	if hi < 2 {
+		return ""
+	}
+	n := fmt.Sprint(hi)
+	if lo != hi {
+		n = fmt.Sprintf("%d to %d", lo, hi)
+	}
+	return fmt.Sprintf("each figure is the median of %s runs of its scenario and phase (of each run's own percentiles, as commsbench compare shows them); delivered counts add up over every run; timelines show the latest run", n)
 }

@@ -69,6 +69,11 @@ func WriteBenchfmt(w io.Writer, sides []Side, o BenchfmtOptions) error {
 	}
 	for _, s := range sides {
 		for _, r := range s.Results {
+			if l := r.Latency[mean.LatencyOf(r)]; !r.Measured() || (l != nil && l.Count == 0) {
+				// Go benchmark format has no "no value": a run that
+				// measured nothing is left out rather than written as 0.
+				continue
+			}
 			setConfig("goos", r.Env.OS)
 			setConfig("goarch", r.Env.Arch)
 			setConfig("cpu", r.Env.CPUModel)

@@ -20,6 +20,10 @@ type CheckOptions struct {
 	Alpha float64
 	// PercentileSource is PercentileMedian (default) or PercentileMerged.
 	PercentileSource string
+	// AllowLoadChange checks a baseline and current runs that asked for
+	// different loads (rate, concurrency, connections, payload, transport
+	// options), with a note; without it Check refuses them.
+	AllowLoadChange bool
 }
 
 // Check statuses.
@@ -52,6 +56,8 @@ type CheckRow struct {
 	Reason string `json:"reason"`
 
 	metric Metric
+	// baseNA and curNA mark a side that measured nothing (shown n/a).
+	baseNA, curNA bool
 }
 
 // CheckReport is the outcome of Check.
@@ -105,7 +111,20 @@ func Check(baseline, current []*Result, o CheckOptions) (*CheckReport, error) {
 		rep.Notes = append(rep.Notes, groupWarnings(g, "current")...)
 	}
 	if len(o.Regressions) > 0 {
-		if err := rep.checkRegressions(groupRuns(baseline, o.GroupBy), curGroups, o); err != nil {
+		baseGroups := groupRuns(baseline, o.GroupBy)
+		changes := loadChanges(groupIndex(baseGroups), groupIndex(curGroups))
+		if len(changes) > 0 && !o.AllowLoadChange {
+			var groups []string
+			for _, lc := range changes {
+				groups = append(groups, fmt.Sprintf("%s (%s)", lc.group, lc.loads("baseline", "current")))
+			}
+			return nil, fmt.Errorf("%w: the baseline and the current runs asked for different loads: %s. A regression would be the load's, not the code's: run both sides with the same load, or pass --allow-load-change to check them anyway",
+				ErrCheckSetup, strings.Join(groups, "; "))
+		}
+		for _, lc := range changes {
+			rep.Notes = append(rep.Notes, lc.note("baseline", "current"))
+		}
+		if err := rep.checkRegressions(baseGroups, curGroups, o); err != nil {
 			return nil, err
 		}
 	}
@@ -133,6 +152,14 @@ func Check(baseline, current []*Result, o CheckOptions) (*CheckReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+func groupIndex(gs []*runGroup) map[string]*runGroup {
+	m := make(map[string]*runGroup, len(gs))
+	for _, g := range gs {
+		m[g.name] = g
+	}
+	return m
 }
 
 func groupNames(gs []*runGroup) string {
@@ -191,7 +218,7 @@ func (rep *CheckReport) checkRegressions(base, cur []*runGroup, o CheckOptions) 
 func center(g *runGroup, m Metric, source string) (MetricSummary, error) {
 	ms, err := summariseMetric(g.runs, m, source, newMergedHistograms(g.runs))
 	if err != nil {
-		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoResilience) {
+		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) || errors.Is(err, ErrNoResilience) {
 			return ms, fmt.Errorf("%w: %s: %v", ErrCheckSetup, g.name, err)
 		}
 		return ms, fmt.Errorf("%s: %w", g.name, err)
@@ -208,6 +235,21 @@ func regressionRow(bg, cg *runGroup, rule RegressionRule, o CheckOptions) (Check
 	c, err := center(cg, m, o.PercentileSource)
 	if err != nil {
 		return CheckRow{}, err
+	}
+	if b.NoSamples > 0 || c.NoSamples > 0 {
+		row := CheckRow{
+			Group: bg.name, Kind: "regression", Metric: m.Name, Unit: m.Unit(), ChangeUnit: rule.Unit,
+			Limit: rule.LimitString(), Status: StatusFail, metric: m,
+			Reason: noSamplesReason(map[string]MetricSummary{"baseline": b, "current": c}, len(bg.runs), len(cg.runs)),
+		}
+		row.baseNA, row.curNA = b.NoSamples > 0, c.NoSamples > 0
+		if !row.baseNA {
+			row.Baseline = &b.Value
+		}
+		if !row.curNA {
+			row.Current = &c.Value
+		}
+		return row, nil
 	}
 	sig := TestSamples(b.Runs, c.Runs, o.Alpha)
 	row := CheckRow{
@@ -243,7 +285,7 @@ func worsening(m Metric, unit string, base, cur float64) (worse, change float64)
 	switch unit {
 	case "pp":
 		change = (cur - base) * 100
-	case "ns":
+	case "ns", "count":
 		change = cur - base
 	default:
 		switch {
@@ -296,12 +338,23 @@ func (rep *CheckReport) checkThresholds(cur []*runGroup, o CheckOptions) error {
 				if t.Metric.IsLatency() {
 					row.Latency = t.Metric.LatencyOf(g.runs[0])
 				}
-				if t.Holds(c.Value) {
+				switch {
+				case c.NoSamples > 0:
+					row.Current, row.curNA = nil, true
+					row.Status = StatusFail
+					row.Reason = noSamplesReason(map[string]MetricSummary{"current": c}, 0, len(g.runs))
+				case t.Holds(c.Value):
 					row.Status, row.Reason = StatusPass, "within the limit"
-				} else {
+				default:
 					row.Status, row.Reason = StatusFail, "over the limit"
-					if t.Op == ">" || t.Op == ">=" {
+					switch t.Op {
+					case ">", ">=":
 						row.Reason = "under the limit"
+					case "==":
+						row.Reason = "over the limit"
+						if c.Value < t.Value {
+							row.Reason = "under the limit"
+						}
 					}
 				}
 				rep.Rows = append(rep.Rows, row)
@@ -309,6 +362,24 @@ func (rep *CheckReport) checkThresholds(cur []*runGroup, o CheckOptions) error {
 		}
 	}
 	return nil
+}
+
+// noSamplesReason says which side measured nothing: a rule on it fails,
+// as a figure of nothing passes any limit it is compared with.
+func noSamplesReason(sides map[string]MetricSummary, nBase, nCur int) string {
+	var parts []string
+	for _, side := range []string{"baseline", "current"} {
+		ms, ok := sides[side]
+		if !ok || ms.NoSamples == 0 {
+			continue
+		}
+		n := nCur
+		if side == "baseline" {
+			n = nBase
+		}
+		parts = append(parts, fmt.Sprintf("%d of %d %s runs: %s", ms.NoSamples, n, side, ms.why))
+	}
+	return "no samples (" + strings.Join(parts, "; ") + ")"
 }
 
 // entryMatches says whether every run of g is of the key's transport (and label).
@@ -349,7 +420,7 @@ func (rep *CheckReport) footnotes() []string {
 			ns = append(ns, n)
 		}
 		sort.Strings(ns)
-		notes = append(notes, fmt.Sprintf("not significance-tested: fewer than %d runs a side (%s), so regressions are plain comparisons that noise alone can fail or pass; run each side %d times or more (commsbench run --count %d)", MinSamples, strings.Join(ns, ", "), MinSamples+1, MinSamples+1))
+		notes = append(notes, fmt.Sprintf("not significance-tested: fewer than %d runs a side (%s), so regressions are plain comparisons that noise alone can fail or pass; run each side %d times or more (commsbench run --count %d)", MinSamples, strings.Join(ns, ", "), MinSamples, MinSamples))
 	}
 	return notes
 }

@@ -41,10 +41,21 @@ func WriteCheck(w io.Writer, rep *CheckReport, format string) error {
 
 // Verdict is the one-line outcome.
 func (rep *CheckReport) Verdict() string {
-	if rep.Passed {
+	switch {
+	case rep.Passed && len(rep.Rows) == 1:
+		return "PASS: the one check passed"
+	case rep.Passed:
 		return fmt.Sprintf("PASS: all %d checks passed", len(rep.Rows))
 	}
-	return fmt.Sprintf("FAIL: %d of %d checks failed", rep.Failed, len(rep.Rows))
+	return "FAIL: " + rep.FailedCount()
+}
+
+// FailedCount says how many checks failed, of how many.
+func (rep *CheckReport) FailedCount() string {
+	if len(rep.Rows) == 1 {
+		return "the one check failed"
+	}
+	return fmt.Sprintf("%d of %d checks failed", rep.Failed, len(rep.Rows))
 }
 
 func (rep *CheckReport) table() *table {
@@ -80,9 +91,9 @@ func (rep *CheckReport) table() *table {
 		}
 		row := []string{r.Group, r.Kind, metric}
 		if relative {
-			row = append(row, r.formatValue(r.Baseline))
+			row = append(row, r.formatValue(r.Baseline, r.baseNA))
 		}
-		row = append(row, r.formatValue(r.Current))
+		row = append(row, r.formatValue(r.Current, r.curNA))
 		if relative {
 			row = append(row, r.formatChange())
 		}
@@ -96,7 +107,10 @@ func (rep *CheckReport) table() *table {
 	return t
 }
 
-func (r CheckRow) formatValue(v *float64) string {
+func (r CheckRow) formatValue(v *float64, noSamples bool) string {
+	if noSamples {
+		return NA
+	}
 	if v == nil {
 		return "-"
 	}
@@ -104,7 +118,7 @@ func (r CheckRow) formatValue(v *float64) string {
 }
 
 func (r CheckRow) formatChange() string {
-	if r.Kind != "regression" || r.Current == nil {
+	if r.Kind != "regression" || r.Current == nil || r.Baseline == nil {
 		return ""
 	}
 	if r.Change == nil {
@@ -119,6 +133,8 @@ func (r CheckRow) formatChange() string {
 			return "+" + FormatNS(c)
 		}
 		return FormatNS(c)
+	case "count":
+		return fmt.Sprintf("%+g", c)
 	}
 	return fmt.Sprintf("%+.1f%%", c)
 }

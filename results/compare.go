@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -36,6 +37,8 @@ type CompareOptions struct {
 	Alpha float64
 	// PercentileSource is PercentileMedian (default) or PercentileMerged.
 	PercentileSource string
+	// Costs adds the cost metrics (CostMetrics) after the latencies.
+	Costs bool
 }
 
 // Side is one side of a comparison: a name and its runs.
@@ -92,11 +95,37 @@ type MetricSummary struct {
 	Merged *float64 `json:"merged,omitempty"`
 	// Value is the figure shown: Median, or Merged with the merged source.
 	Value float64 `json:"value"`
-	// Missing is true when the runs have no such latency (Value is then meaningless).
+	// Missing is true when the runs have no such latency or count (Value
+	// is then meaningless).
 	Missing bool `json:"missing,omitempty"`
+	// NoSamples is the number of runs that measured nothing for the metric
+	// (an empty latency, no operation sent). When it is not 0 the group
+	// has no figure: Value and Median are written as null and shown as n/a.
+	NoSamples int `json:"no_samples,omitempty"`
 	// Delta is the change against the baseline side (absent on the
 	// baseline and where the baseline has no run of the group).
 	Delta *Delta `json:"delta,omitempty"`
+
+	// why is the first reason a run had no samples.
+	why string
+}
+
+// HasValue says whether the summary holds a figure: the runs have the
+// metric and every one of them measured it.
+func (ms MetricSummary) HasValue() bool { return !ms.Missing && ms.NoSamples == 0 }
+
+// MarshalJSON writes the figures of a summary without samples as null.
+func (ms MetricSummary) MarshalJSON() ([]byte, error) {
+	type plain MetricSummary
+	out := struct {
+		plain
+		Median *float64 `json:"median"`
+		Value  *float64 `json:"value"`
+	}{plain: plain(ms)}
+	if ms.HasValue() {
+		out.Median, out.Value = &ms.Median, &ms.Value
+	}
+	return json.Marshal(out)
 }
 
 // Delta is a change against the baseline.
@@ -140,7 +169,7 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 	if len(o.Percentiles) == 0 {
 		o.Percentiles = DefaultPercentiles()
 	}
-	metrics := []Metric{{Name: MetricOpsPerS, kind: kindRate}, {Name: MetricErrorRate, kind: kindFraction}}
+	metrics := append([]Metric{{Name: MetricOpsPerS, kind: kindRate}, {Name: MetricErrorRate, kind: kindFraction}}, countMetrics(sides)...)
 	for _, p := range o.Percentiles {
 		fig, err := ParseFigure(strings.TrimSpace(p))
 		if err != nil {
@@ -151,6 +180,9 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 			name = o.Latency + "." + fig
 		}
 		metrics = append(metrics, Metric{Name: name, Latency: o.Latency, Figure: fig, kind: kindLatency})
+	}
+	if o.Costs {
+		metrics = append(metrics, CostMetrics()...)
 	}
 
 	c := &Comparison{
@@ -217,7 +249,7 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 				continue
 			}
 			for mi := range sg.Metrics {
-				if base.Metrics[mi].Missing || sg.Metrics[mi].Missing {
+				if !base.Metrics[mi].HasValue() || !sg.Metrics[mi].HasValue() {
 					continue
 				}
 				d := newDelta(metrics[mi], base.Metrics[mi], sg.Metrics[mi], o.Alpha)
@@ -228,6 +260,12 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 	if err := c.noteMissingLatency(); err != nil {
 		return nil, err
 	}
+	c.noteNoSamples()
+	for _, si := range others(len(sides), o.Baseline) {
+		for _, lc := range loadChanges(perSide[o.Baseline], perSide[si]) {
+			c.Notes = append(c.Notes, lc.note(sides[o.Baseline].Name, sides[si].Name))
+		}
+	}
 	c.Notes = append(c.Notes, c.footnotes(sides)...)
 	return c, nil
 }
@@ -237,12 +275,18 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 // transport or latency).
 func (c *Comparison) noteMissingLatency() error {
 	var missing []string
+	last := 0 // the last latency figure: cost metrics may follow it
+	for i, m := range c.metrics {
+		if m.IsLatency() {
+			last = i
+		}
+	}
 	for _, g := range c.Groups {
 		for _, sg := range g.Sides {
 			if sg == nil {
 				continue
 			}
-			if sg.Metrics[len(sg.Metrics)-1].Missing {
+			if sg.Metrics[last].Missing {
 				missing = append(missing, g.Name)
 				break
 			}
@@ -256,6 +300,52 @@ func (c *Comparison) noteMissingLatency() error {
 	}
 	c.Notes = append(c.Notes, fmt.Sprintf("%s: no %s latency in these runs (shown as -)", strings.Join(missing, ", "), strings.ReplaceAll(c.Latency, "_", " ")))
 	return nil
+}
+
+// countMetrics are the counts compare shows beside the rates: unsent when
+// any run left operations unsent, and the delivery counts when any run
+// keeps delivery accounting (unread when any counted it).
+func countMetrics(sides []Side) []Metric {
+	var unsent, delivery, unread bool
+	for _, s := range sides {
+		for _, r := range s.Results {
+			unsent = unsent || r.Counts.Unsent > 0
+			if d := r.Counts.Delivery; d != nil {
+				delivery = true
+				unread = unread || d.Unread != nil
+			}
+		}
+	}
+	var out []Metric
+	if unsent {
+		out = append(out, Metric{Name: MetricUnsent, kind: kindCount})
+	}
+	if delivery {
+		for _, n := range DeliveryMetrics() {
+			if n == MetricUnread && !unread {
+				continue
+			}
+			out = append(out, Metric{Name: n, kind: kindCount})
+		}
+	}
+	return out
+}
+
+// noteNoSamples says which groups have figures without samples (n/a).
+func (c *Comparison) noteNoSamples() {
+	for _, g := range c.Groups {
+		for si, sg := range g.Sides {
+			if sg == nil {
+				continue
+			}
+			for _, ms := range sg.Metrics {
+				if ms.NoSamples > 0 {
+					c.Notes = append(c.Notes, fmt.Sprintf("n/a: %s on %s: %d of %d runs measured nothing for some figures (%s), so they have no value", g.Name, c.Sides[si].Name, ms.NoSamples, sg.N, ms.why))
+					break
+				}
+			}
+		}
+	}
 }
 
 func others(n, skip int) []int {
@@ -276,7 +366,7 @@ func summariseGroup(g *runGroup, metrics []Metric, source string) (*SideGroup, e
 	mh := newMergedHistograms(g.runs)
 	for _, m := range metrics {
 		ms, err := summariseMetric(g.runs, m, source, mh)
-		if errors.Is(err, ErrMissingLatency) {
+		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) {
 			ms = MetricSummary{Metric: m.Name, Unit: m.Unit(), Missing: true}
 		} else if err != nil {
 			return nil, err
@@ -290,10 +380,20 @@ func summariseMetric(runs []*Result, m Metric, source string, mh *mergedHistogra
 	ms := MetricSummary{Metric: m.Name, Unit: m.Unit()}
 	for _, r := range runs {
 		v, err := m.Value(r)
+		if errors.Is(err, ErrNoSamples) {
+			if ms.NoSamples == 0 {
+				ms.why = strings.TrimPrefix(err.Error(), "no samples: ")
+			}
+			ms.NoSamples++
+			continue
+		}
 		if err != nil {
 			return ms, err
 		}
 		ms.Runs = append(ms.Runs, v)
+	}
+	if ms.NoSamples > 0 {
+		return ms, nil
 	}
 	ms.Median = Median(ms.Runs)
 	ms.Value = ms.Median
@@ -311,6 +411,14 @@ func summariseMetric(runs []*Result, m Metric, source string, mh *mergedHistogra
 // newDelta compares one metric of a side against the baseline.
 func newDelta(m Metric, base, cur MetricSummary, alpha float64) Delta {
 	d := Delta{Unit: "%", Significance: TestSamples(base.Runs, cur.Runs, alpha)}
+	if m.kind == kindCount {
+		// A count is compared in its own unit: +3 lost says more than
+		// a percentage of a baseline that is most often 0.
+		d.Unit = "count"
+		v := cur.Value - base.Value
+		d.Change = &v
+		return d
+	}
 	if m.kind == kindFraction {
 		d.Unit = "pp"
 		v := (cur.Value - base.Value) * 100
@@ -339,9 +447,12 @@ func (d Delta) String() string {
 		return "?"
 	}
 	var s string
-	if d.Unit == "pp" {
+	switch d.Unit {
+	case "pp":
 		s = fmt.Sprintf("%+.2fpp", *d.Change)
-	} else {
+	case "count":
+		s = fmt.Sprintf("%+g", *d.Change)
+	default:
 		s = fmt.Sprintf("%+.1f%%", *d.Change)
 	}
 	if !d.Tested {
@@ -353,6 +464,12 @@ func (d Delta) String() string {
 // footnotes are the sentences a reader needs beside the table.
 func (c *Comparison) footnotes(sides []Side) []string {
 	var notes []string
+	for _, m := range c.metrics {
+		if m.Name == MetricLost {
+			notes = append(notes, "lost, unread, dup (duplicates), ooo (out of order), redeliv (redelivered): message counts of the brokered runs, - for transports that keep none; Δ is the difference in messages")
+			break
+		}
+	}
 	if c.PercentileSource == PercentileMerged {
 		notes = append(notes, "latency figures are read from the merged HDR histograms of each group's runs; ops/s and errors are the median of the runs; significance is tested on the per-run values")
 	} else {
@@ -384,7 +501,7 @@ func (c *Comparison) footnotes(sides []Side) []string {
 			ns = append(ns, n)
 		}
 		sort.Strings(ns)
-		notes = append(notes, fmt.Sprintf("*: not significance-tested: fewer than %d runs on a side (%s), so the delta is a plain difference that noise alone can explain; repeat the runs (commsbench run --count %d) to test it", MinSamples, strings.Join(ns, ", "), MinSamples+1))
+		notes = append(notes, fmt.Sprintf("*: not significance-tested: fewer than %d runs on a side (%s), so the delta is a plain difference that noise alone can explain; repeat the runs (commsbench run --count %d) to test it", MinSamples, strings.Join(ns, ", "), MinSamples))
 	}
 	var partial []string
 	for _, s := range sides {

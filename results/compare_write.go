@@ -79,9 +79,12 @@ func (c *Comparison) table() *table {
 			row = append(row, strconv.Itoa(sg.N))
 			for mi, m := range c.metrics {
 				ms := sg.Metrics[mi]
-				if ms.Missing {
+				switch {
+				case ms.Missing:
 					row = append(row, "-")
-				} else {
+				case ms.NoSamples > 0:
+					row = append(row, NA)
+				default:
 					row = append(row, m.Format(ms.Value))
 				}
 				if si != c.Baseline {
@@ -142,8 +145,11 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 			name += "_ns"
 		}
 		unit := "pct"
-		if m.kind == kindFraction {
+		switch m.kind {
+		case kindFraction:
 			unit = "pp"
+		case kindCount:
+			unit = "count"
 		}
 		header = append(header, name, m.Name+"_delta_"+unit, m.Name+"_p", m.Name+"_significant")
 	}
@@ -155,7 +161,7 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 			}
 			row := []string{g.Name, g.Latency, c.Sides[si].Name, strconv.FormatBool(si == c.Baseline), strconv.Itoa(sg.N)}
 			for _, ms := range sg.Metrics {
-				if ms.Missing {
+				if !ms.HasValue() {
 					row = append(row, "", "", "", "")
 					continue
 				}

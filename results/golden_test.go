@@ -106,7 +106,9 @@ func TestCheckGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := results.Check(loadTestdata(t, "base"), loadTestdata(t, "head"), results.CheckOptions{Regressions: rules, Thresholds: set})
+	// head/ sent 64 KiB where base/ sent 256 B: a load change check refuses
+	// unless allowed, and then notes.
+	rep, err := results.Check(loadTestdata(t, "base"), loadTestdata(t, "head"), results.CheckOptions{Regressions: rules, Thresholds: set, AllowLoadChange: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,5 +197,43 @@ func TestBenchfmtReadsWithXPerf(t *testing.T) {
 	}
 	if better["ops/s"] != 1 || better["p99-ns"] != -1 {
 		t.Errorf("unit directions %v: ops/s must be higher-is-better, latency lower", better)
+	}
+}
+
+// TestWrittenByThisVersionGolden reads result files written after unsent
+// became a gate and empty latencies lost their figures (testdata/v1.1):
+// an overloaded run and a run that measured nothing. Their summaries show
+// unsent beside errors and n/a for nothing, and check fails both.
+func TestWrittenByThisVersionGolden(t *testing.T) {
+	rs := loadTestdata(t, "v1.1")
+	var buf bytes.Buffer
+	for _, r := range rs {
+		if err := results.WriteSummary(&buf, r, results.FormatText); err != nil {
+			t.Fatal(err)
+		}
+		buf.WriteString("\n")
+	}
+	golden(t, "v1.1-summaries.txt", buf.Bytes())
+
+	set := mustThresholds(t, `
+rest/overload:
+  unsent: "== 0"
+  failed_rate: "< 1%"
+  error_rate: "< 1%"
+rest/empty:
+  p99: "< 5ms"
+  ops_per_s: ">= 0"
+`)
+	rep, err := results.Check(nil, rs, results.CheckOptions{Thresholds: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := results.WriteCheck(&buf, rep, results.FormatText); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "v1.1-check.txt", buf.Bytes())
+	if rep.Failed != 4 {
+		t.Errorf("%d rules failed, want 4: every rule but the error rate of the overloaded run (its sent operations all succeeded)", rep.Failed)
 	}
 }

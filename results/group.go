@@ -143,5 +143,86 @@ func loadSignature(r *Result) string {
 	if l.Connections > 0 {
 		s += fmt.Sprintf(" %d conns", l.Connections)
 	}
-	return s + fmt.Sprintf(" %s payload", FormatBytes(float64(l.PayloadBytes)))
+	s += fmt.Sprintf(" %s payload", FormatBytes(float64(l.PayloadBytes)))
+	if o := optionsSignature(r.Options); o != "" {
+		s += " " + o
+	}
+	return s
+}
+
+// perRunOption says whether an option names a run's own resources (a queue
+// or a topic made for it, the file a payload came from) rather than the load.
+func perRunOption(k string) bool {
+	switch k {
+	case "queue", "topic", "payload_file":
+		return true
+	}
+	return false
+}
+
+// optionsSignature prints the transport options that shape the load, sorted.
+func optionsSignature(opts map[string]any) string {
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		if !perRunOption(k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, opts[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// sideLoads lists the distinct loads the runs of g asked for.
+func sideLoads(g *runGroup) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range g.runs {
+		if s := loadSignature(r); !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// loadChange is a group whose baseline and other side asked for
+// different loads: a difference between them would be the load's, not the
+// code's.
+type loadChange struct {
+	group     string
+	base, cur []string
+}
+
+// loads names both sides' loads: "base: open 500 ops/s …; head: …".
+func (lc loadChange) loads(baseName, curName string) string {
+	return fmt.Sprintf("%s: %s; %s: %s", baseName, strings.Join(lc.base, " | "), curName, strings.Join(lc.cur, " | "))
+}
+
+// note is the sentence compare and check print beside their tables.
+func (lc loadChange) note(baseName, curName string) string {
+	return fmt.Sprintf("%s: %s and %s asked for different loads (%s), so a difference may be the load's, not the code's", lc.group, baseName, curName, lc.loads(baseName, curName))
+}
+
+// loadChanges lists the groups on both sides whose loads differ, by name.
+func loadChanges(base, cur map[string]*runGroup) []loadChange {
+	names := make([]string, 0, len(base))
+	for n := range base {
+		if cur[n] != nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var out []loadChange
+	for _, n := range names {
+		b, c := sideLoads(base[n]), sideLoads(cur[n])
+		if strings.Join(b, ";") != strings.Join(c, ";") {
+			out = append(out, loadChange{group: n, base: b, cur: c})
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -48,6 +49,37 @@ type Latency struct {
 	P9999  int64   `json:"p9999"`
 	Max    int64   `json:"max"`
 	HDR    string  `json:"hdr"`
+}
+
+// MarshalJSON writes a latency with no samples without its figures: a
+// minimum or a p99 of nothing is not 0, it does not exist. The count and the
+// (empty) histogram stay, so readers see why.
+func (l Latency) MarshalJSON() ([]byte, error) {
+	type plain Latency
+	if l.Count > 0 {
+		return json.Marshal(plain(l))
+	}
+	return json.Marshal(struct {
+		Unit  string `json:"unit"`
+		Count int64  `json:"count"`
+		HDR   string `json:"hdr"`
+	}{l.Unit, l.Count, l.HDR})
+}
+
+// NA is how a figure of a latency with no samples is shown.
+const NA = "n/a"
+
+// FormatFigure prints a named figure of l for a reader, "n/a" when l has
+// no samples (or is nil) and "-" when the figure cannot be read.
+func (l *Latency) FormatFigure(name string) string {
+	if l == nil || l.Count == 0 {
+		return NA
+	}
+	v, err := l.Quantile(name)
+	if err != nil {
+		return "-"
+	}
+	return FormatNS(v)
 }
 
 // NewLatency summarises h and keeps it, encoded, in the result.
@@ -111,8 +143,12 @@ func (l *Latency) Percentile(p float64) (int64, error) {
 
 // Quantile returns a named figure: "p50", "p99.9", "max", "mean", "min" …
 // Named figures kept in the summary are answered from it; any other
-// percentile is recomputed from the histogram.
+// percentile is recomputed from the histogram. A latency with no samples
+// has no figure: the error is ErrNoSamples.
 func (l *Latency) Quantile(name string) (float64, error) {
+	if l.Count == 0 {
+		return 0, errNoSamples("the latency has no samples")
+	}
 	switch name {
 	case "min":
 		return float64(l.Min), nil

@@ -43,6 +43,7 @@ func MergeResults(rs []*Result) (*Result, error) {
 	out.Load.Rate, out.Load.Concurrency, out.Load.Connections, out.Load.Requests = 0, 0, 0, 0
 	hosts := map[string]bool{}
 	var hostList []string
+	var codecUS float64 // the runs' codec microseconds, summed
 	for _, r := range rs {
 		if r.StartedAt.Before(out.StartedAt) {
 			out.StartedAt = r.StartedAt
@@ -58,15 +59,28 @@ func MergeResults(rs []*Result) (*Result, error) {
 		out.Counts.Sent += r.Counts.Sent
 		out.Counts.OK += r.Counts.OK
 		out.Counts.Errors += r.Counts.Errors
+		out.Counts.Unsent += r.Counts.Unsent
 		if r.Counts.Delivery != nil {
 			if out.Counts.Delivery == nil {
 				out.Counts.Delivery = &Delivery{}
+				if r.Counts.Delivery.Unread != nil {
+					out.Counts.Delivery.Unread = new(int64)
+				}
 			}
 			addDelivery(out.Counts.Delivery, r.Counts.Delivery)
 		}
 		for k, v := range r.Errors {
 			out.Errors[k] += v
 		}
+		for k, v := range r.FirstErrors {
+			if out.FirstErrors == nil {
+				out.FirstErrors = map[string]string{}
+			}
+			if out.FirstErrors[k] == "" {
+				out.FirstErrors[k] = v
+			}
+		}
+		out.Unreachable = addUnreachable(out.Unreachable, r.Unreachable)
 		t := &out.Throughput
 		t.RequestedOpsPerS += r.Throughput.RequestedOpsPerS
 		t.OpsPerS += r.Throughput.OpsPerS
@@ -78,6 +92,7 @@ func MergeResults(rs []*Result) (*Result, error) {
 			if out.Resources == nil {
 				out.Resources = &Resources{}
 			}
+			codecUS += r.Resources.ClientCodecPerOpUS * float64(r.Counts.Sent)
 			out.Resources.CPUUserS += r.Resources.CPUUserS
 			out.Resources.CPUSystemS += r.Resources.CPUSystemS
 			out.Resources.MaxRSSBytes = max(out.Resources.MaxRSSBytes, r.Resources.MaxRSSBytes)
@@ -98,6 +113,8 @@ func MergeResults(rs []*Result) (*Result, error) {
 	}
 	if out.Resources != nil && out.Counts.Sent > 0 {
 		out.Resources.CPUPerOpUS = (out.Resources.CPUUserS + out.Resources.CPUSystemS) * 1e6 / float64(out.Counts.Sent)
+		// Each run's codec time per operation, weighted by its operations.
+		out.Resources.ClientCodecPerOpUS = codecUS / float64(out.Counts.Sent)
 	}
 	for _, kind := range first.LatencyNames() {
 		var ls []*Latency
@@ -172,8 +189,15 @@ func addDelivery(sum, d *Delivery) {
 	sum.Duplicates += d.Duplicates
 	sum.Redelivered += d.Redelivered
 	sum.Lost += d.Lost
+	// A sum of unread messages is known only when every part counted them.
+	if sum.Unread != nil && d.Unread != nil {
+		*sum.Unread += *d.Unread
+	} else {
+		sum.Unread = nil
+	}
 	sum.Outstanding += d.Outstanding
 	sum.OutOfOrder += d.OutOfOrder
+	sum.Invalid += d.Invalid
 }
 
 // mergeSubscribers merges consumer groups of the same name.

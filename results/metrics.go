@@ -32,8 +32,12 @@ const (
 	kindLatency metricKind = iota
 	kindRate
 	kindFraction
-	kindSeconds
+	// kindCount is a count of operations or messages: lower is better.
 	kindCount
+	// kindCost is microseconds of work per operation: lower is better.
+	kindCost
+	// kindSeconds is a duration in seconds (recovery): lower is better.
+	kindSeconds
 )
 
 // Metric names that are not latency figures.
@@ -41,13 +45,61 @@ const (
 	MetricOpsPerS   = "ops_per_s"
 	MetricBytesPerS = "bytes_per_s"
 	MetricErrorRate = "error_rate"
+	// MetricFailedRate is (errors + unsent) / (sent + unsent): the share of
+	// the asked operations that did not succeed.
+	MetricFailedRate = "failed_rate"
+	// MetricUnsent counts operations due in the measured period but never
+	// sent (open loop).
+	MetricUnsent = "unsent"
 	// Of runs with faults: the recovery time in seconds, and the error
 	// rate of the caller's operations during the faults' window.
 	MetricRecovery       = "recovery_s"
 	MetricFaultErrorRate = "fault_error_rate"
-	// Of brokered runs: messages the broker confirmed that never arrived.
-	MetricLost = "lost"
 )
+
+// Delivery counts of brokered runs, gateable like any metric.
+const (
+	MetricLost        = "lost"
+	MetricUnread      = "unread"
+	MetricDuplicates  = "duplicates"
+	MetricOutOfOrder  = "out_of_order"
+	MetricRedelivered = "redelivered"
+)
+
+// DeliveryMetrics are the delivery counts in display order.
+func DeliveryMetrics() []string {
+	return []string{MetricLost, MetricUnread, MetricDuplicates, MetricOutOfOrder, MetricRedelivered}
+}
+
+// deliveryCount reads one delivery count: nil when d did not keep it.
+func deliveryCount(d *Delivery, name string) *int64 {
+	switch name {
+	case MetricLost:
+		return &d.Lost
+	case MetricUnread:
+		return d.Unread
+	case MetricDuplicates:
+		return &d.Duplicates
+	case MetricOutOfOrder:
+		return &d.OutOfOrder
+	case MetricRedelivered:
+		return &d.Redelivered
+	}
+	return nil
+}
+
+// Cost metrics, in microseconds per operation: the process's CPU time,
+// and the client's time encoding requests and decoding replies (typed
+// encodings only). Compare shows them with CompareOptions.Costs.
+const (
+	MetricCPUPerOpUS   = "cpu_per_op_us"
+	MetricCodecPerOpUS = "client_codec_per_op_us"
+)
+
+// CostMetrics are the cost metrics, in the order tables show them.
+func CostMetrics() []Metric {
+	return []Metric{{Name: MetricCPUPerOpUS, kind: kindCost}, {Name: MetricCodecPerOpUS, kind: kindCost}}
+}
 
 // LatencyKinds are the latency names a result may hold, in display order.
 func LatencyKinds() []string {
@@ -64,7 +116,7 @@ func knownLatencyKind(k string) bool {
 }
 
 // metricHelp lists what ParseMetric accepts, for error messages.
-const metricHelp = "ops_per_s, bytes_per_s, error_rate, recovery_s and fault_error_rate (runs with faults), lost (brokers), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
+const metricHelp = "ops_per_s, bytes_per_s, error_rate, failed_rate, unsent, lost, unread, duplicates, out_of_order, redelivered, recovery_s and fault_error_rate (runs with faults), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
 
 // ParseMetric reads a metric name. Unknown names are an error, never
 // ignored: a misspelled metric in a CI gate must not pass silently.
@@ -75,12 +127,12 @@ func ParseMetric(s string) (Metric, error) {
 		return Metric{Name: MetricOpsPerS, kind: kindRate}, nil
 	case MetricBytesPerS:
 		return Metric{Name: MetricBytesPerS, kind: kindRate}, nil
-	case MetricErrorRate, MetricFaultErrorRate:
+	case MetricErrorRate, MetricFailedRate, MetricFaultErrorRate:
 		return Metric{Name: s, kind: kindFraction}, nil
 	case MetricRecovery:
 		return Metric{Name: MetricRecovery, kind: kindSeconds}, nil
-	case MetricLost:
-		return Metric{Name: MetricLost, kind: kindCount}, nil
+	case MetricUnsent, MetricLost, MetricUnread, MetricDuplicates, MetricOutOfOrder, MetricRedelivered:
+		return Metric{Name: s, kind: kindCount}, nil
 	}
 	latency, figure := "", s
 	// "publish.p99.9": a latency kind never starts with 'p' followed by a
@@ -128,10 +180,15 @@ func (m Metric) IsLatency() bool { return m.kind == kindLatency }
 // throughput, down for latency and errors.
 func (m Metric) HigherIsBetter() bool { return m.kind == kindRate }
 
-// Unit names the unit of the metric's raw values: "ns", "ops/s", "B/s" or
-// "fraction".
+// IsCount says whether m is a count (unsent, lost, duplicates …).
+func (m Metric) IsCount() bool { return m.kind == kindCount }
+
+// Unit names the unit of the metric's raw values: "ns", "ops/s", "B/s",
+// "fraction" or "count".
 func (m Metric) Unit() string {
 	switch {
+	case m.kind == kindCount:
+		return "count"
 	case m.kind == kindLatency:
 		return "ns"
 	case m.Name == MetricBytesPerS:
@@ -140,8 +197,8 @@ func (m Metric) Unit() string {
 		return "ops/s"
 	case m.kind == kindSeconds:
 		return "s"
-	case m.kind == kindCount:
-		return "messages"
+	case m.kind == kindCost:
+		return "µs"
 	}
 	return "fraction"
 }
@@ -159,8 +216,21 @@ func (m Metric) Header() string {
 		return "fault errors"
 	case MetricRecovery:
 		return "recovery"
-	case MetricLost:
-		return "lost"
+	case MetricFailedRate:
+		return "failed"
+	case MetricDuplicates:
+		return "dup"
+	case MetricOutOfOrder:
+		return "ooo"
+	case MetricRedelivered:
+		return "redeliv"
+	case MetricCPUPerOpUS:
+		return "cpu/op"
+	case MetricCodecPerOpUS:
+		return "codec/op"
+	}
+	if m.kind == kindCount {
+		return m.Name
 	}
 	// The latency kind has a column of its own in the tables.
 	return m.Figure
@@ -174,14 +244,16 @@ func (m Metric) Format(v float64) string {
 	switch {
 	case m.kind == kindLatency:
 		return FormatNS(v)
+	case m.kind == kindCount:
+		return formatFloat(v)
 	case m.Name == MetricBytesPerS:
 		return FormatBytes(v) + "/s"
 	case m.kind == kindRate:
 		return FormatRate(v)
 	case m.kind == kindSeconds:
 		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
-	case m.kind == kindCount:
-		return strconv.FormatFloat(v, 'f', 0, 64)
+	case m.kind == kindCost:
+		return FormatNS(v * 1e3)
 	}
 	return FormatPercent(v)
 }
@@ -216,8 +288,33 @@ var ErrNoResilience = errors.New("no resilience figures")
 // recover before it ended.
 var ErrNotRecovered = errors.New("did not recover within the run")
 
-// Value reads the metric from one result.
+// ErrNoSamples is wrapped when a metric has no value because nothing was
+// measured: a latency with no samples, an error rate of no operation, a
+// count the result did not keep. It is never read as 0.
+var ErrNoSamples = errors.New("no samples")
+
+type noSamples struct{ why string }
+
+func (e *noSamples) Error() string        { return "no samples: " + e.why }
+func (e *noSamples) Is(target error) bool { return target == ErrNoSamples }
+
+func errNoSamples(why string) error { return &noSamples{why} }
+
+// ErrNoDelivery is wrapped when a delivery count (lost, unread …) is
+// asked of a result that keeps no delivery accounting (REST, gRPC).
+var ErrNoDelivery = errors.New("no delivery accounting")
+
+type noDelivery struct{ msg string }
+
+func (e *noDelivery) Error() string        { return e.msg }
+func (e *noDelivery) Is(target error) bool { return target == ErrNoDelivery }
+
+// Value reads the metric from one result. A metric that has no samples in
+// r is an error wrapping ErrNoSamples, never 0.
 func (m Metric) Value(r *Result) (float64, error) {
+	if m.kind != kindLatency && r.Asked() == 0 {
+		return 0, errNoSamples("the run was asked for no operation in its measured period")
+	}
 	if m.kind == kindSeconds || m.Name == MetricFaultErrorRate {
 		rs := r.Resilience
 		switch {
@@ -231,24 +328,62 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return *rs.RecoveryS, nil
 	}
 	switch m.Name {
-	case MetricLost:
-		if r.Counts.Delivery == nil {
-			return 0, fmt.Errorf("%w: the %s result has no delivery accounting (lost applies to the queue and the event stream)", ErrNoResilience, r.Transport)
-		}
-		return float64(r.Counts.Delivery.Lost), nil
 	case MetricOpsPerS:
 		return r.Throughput.OpsPerS, nil
 	case MetricBytesPerS:
 		return r.Throughput.BytesPerS, nil
 	case MetricErrorRate:
+		if r.Counts.Sent == 0 {
+			return 0, errNoSamples("no operation was sent, so none could fail")
+		}
 		return r.ErrorRate(), nil
+	case MetricFailedRate:
+		return r.FailedRate(), nil
+	case MetricUnsent:
+		return float64(r.Counts.Unsent), nil
+	case MetricCPUPerOpUS, MetricCodecPerOpUS:
+		return costValue(r, m.Name)
+	}
+	if m.kind == kindCount {
+		d := r.Counts.Delivery
+		if d == nil {
+			return 0, &noDelivery{fmt.Sprintf("%s result has no delivery accounting, so no %s count (the queue and event transports keep one)", r.Transport, m.Name)}
+		}
+		if r.Counts.Sent == 0 {
+			return 0, errNoSamples("no message was sent")
+		}
+		v := deliveryCount(d, m.Name)
+		if v == nil {
+			return 0, errNoSamples(fmt.Sprintf("this %s result did not count %s messages", r.Transport, m.Name))
+		}
+		return float64(*v), nil
 	}
 	kind := m.LatencyOf(r)
 	l := r.Latency[kind]
 	if l == nil {
 		return 0, errMissingLatency(r, kind)
 	}
+	if l.Count == 0 {
+		return 0, errNoSamples(fmt.Sprintf("the %s latency has no samples", strings.ReplaceAll(kind, "_", " ")))
+	}
 	return l.Quantile(m.Figure)
+}
+
+// costValue reads a cost metric; a result without it (an echo has no
+// codec time) is missing the figure, as a REST result misses a publish
+// latency.
+func costValue(r *Result, name string) (float64, error) {
+	var v float64
+	if res := r.Resources; res != nil {
+		v = res.CPUPerOpUS
+		if name == MetricCodecPerOpUS {
+			v = res.ClientCodecPerOpUS
+		}
+	}
+	if v <= 0 {
+		return 0, &missingLatency{fmt.Sprintf("%s result has no %s (it is recorded by runs with a typed --encoding)", r.Transport, name)}
+	}
+	return v, nil
 }
 
 // mergedHistograms merges the histograms of a set of runs, once per

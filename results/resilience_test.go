@@ -137,7 +137,7 @@ func TestCheckResilience(t *testing.T) {
 	}
 	for _, c := range []struct{ metric, expr, err string }{
 		{MetricRecovery, "< 1.5", ""}, {MetricRecovery, "< 500ms", ""}, {MetricRecovery, "< soon", "not a time"},
-		{MetricLost, "< 1", ""}, {MetricLost, "<= 0.5", "not a number of messages"},
+		{MetricLost, "< 1", ""}, {MetricLost, "<= 0.5", "not a count"},
 	} {
 		th, err := ParseThreshold(c.metric, c.expr)
 		if (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {

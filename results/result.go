@@ -6,7 +6,11 @@
 // commsbench results by importing this package alone.
 package results
 
-import "time"
+import (
+	"fmt"
+	"math"
+	"time"
+)
 
 // SchemaVersion is the version of the result file format written by this
 // package. Readers refuse files with another version rather than guess.
@@ -67,11 +71,18 @@ type Result struct {
 	// (for example prefetch, partitions, grpc_mode), for the record.
 	Options map[string]any `json:"options,omitempty"`
 
-	Counts     Counts              `json:"counts"`
-	Errors     map[string]int64    `json:"errors"`
-	Throughput Throughput          `json:"throughput"`
-	Latency    map[string]*Latency `json:"latency"`
-	Timeline   []TimelinePoint     `json:"timeline"`
+	Counts Counts           `json:"counts"`
+	Errors map[string]int64 `json:"errors"`
+	// FirstErrors holds, for each error class, the message of its first
+	// occurrence: the cause a reader needs, kept once rather than logged
+	// once per failure.
+	FirstErrors map[string]string `json:"first_errors,omitempty"`
+	// Unreachable describes the operations that never reached the target
+	// (refused, or not attempted for lack of descriptors or ports).
+	Unreachable *Unreachable        `json:"unreachable,omitempty"`
+	Throughput  Throughput          `json:"throughput"`
+	Latency     map[string]*Latency `json:"latency"`
+	Timeline    []TimelinePoint     `json:"timeline"`
 
 	// Subscribers has one entry per consumer group (event transport).
 	Subscribers []Subscriber `json:"subscribers,omitempty"`
@@ -161,11 +172,45 @@ type Delivery struct {
 	Duplicates int64 `json:"duplicates"`
 	// Redelivered are messages the broker delivered again after a requeue.
 	Redelivered int64 `json:"redelivered"`
-	// Lost messages were confirmed but never received by the end of the drain.
+	// Lost messages were confirmed but never received by the end of the
+	// drain. When Unread is present they exclude the messages still queued
+	// (or not yet read) then; when it is absent, as in files written before
+	// unread was counted, lost may include them.
 	Lost int64 `json:"lost"`
+	// Unread messages were still in the queue, or not yet read from the
+	// stream, at the drain timeout: late, not lost. Absent when the
+	// transport did not count them.
+	Unread *int64 `json:"unread,omitempty"`
 	// Outstanding messages were sent, neither confirmed nor received.
 	Outstanding int64 `json:"outstanding"`
 	OutOfOrder  int64 `json:"out_of_order"`
+	// Invalid messages were received but refused by the consumer as
+	// malformed or invalid (typed encodings): rejected without requeue,
+	// dead-lettered where the queue has a dead-letter exchange.
+	Invalid int64 `json:"invalid,omitempty"`
+}
+
+// Unreachable is what the run saw of a target it could not reach.
+type Unreachable struct {
+	// FailedAttempts are the measured operations that failed without
+	// reaching the target; FailedPerS is their rate over the measured period.
+	FailedAttempts int64   `json:"failed_attempts"`
+	FailedPerS     float64 `json:"failed_per_s"`
+	// BackoffMaxS is set when closed-loop workers backed off after such a
+	// failure (doubling from BackoffMinS up to BackoffMaxS, reset by a
+	// success), so the failed attempts are bounded, not a measure of how
+	// fast this machine's kernel refuses.
+	BackoffMinS float64 `json:"backoff_min_s,omitempty"`
+	BackoffMaxS float64 `json:"backoff_max_s,omitempty"`
+	// Windows are the periods, from the start of measurement, when more
+	// operations failed unreached than succeeded.
+	Windows []Window `json:"windows,omitempty"`
+}
+
+// Window is a period of the measurement, in seconds from its start.
+type Window struct {
+	FromS float64 `json:"from_s"`
+	ToS   float64 `json:"to_s"`
 }
 
 // Throughput is the achieved rate of the measured period.
@@ -179,13 +224,15 @@ type Throughput struct {
 	ConsumedBytesPerS float64 `json:"consumed_bytes_per_s,omitempty"`
 }
 
-// TimelinePoint is one second of the measured period.
+// TimelinePoint is one second of the measured period. P50NS and P99NS
+// are absent for a second in which no operation finished: they do not
+// exist then, and are not 0.
 type TimelinePoint struct {
 	TS     float64 `json:"t_s"`
 	Ops    int64   `json:"ops"`
 	Errors int64   `json:"errors"`
-	P50NS  int64   `json:"p50_ns"`
-	P99NS  int64   `json:"p99_ns"`
+	P50NS  int64   `json:"p50_ns,omitempty"`
+	P99NS  int64   `json:"p99_ns,omitempty"`
 	// ErrorClasses splits Errors by class (absent in files written before
 	// it was recorded, and in seconds without errors).
 	ErrorClasses map[string]int64 `json:"error_classes,omitempty"`
@@ -196,15 +243,22 @@ type TimelinePoint struct {
 
 // Subscriber is one consumer group of an event run.
 type Subscriber struct {
-	Group        string   `json:"group"`
-	Members      int      `json:"members,omitempty"`
-	Received     int64    `json:"received"`
+	Group    string `json:"group"`
+	Members  int    `json:"members,omitempty"`
+	Received int64  `json:"received"`
+	// Lost and Unread split the acked events the group did not receive as
+	// Delivery's do: Unread were still to be read (within LagAtEnd) at the
+	// drain timeout; absent in files written before they were counted.
 	Lost         int64    `json:"lost"`
+	Unread       *int64   `json:"unread,omitempty"`
 	Duplicates   int64    `json:"duplicates"`
 	OutOfOrder   int64    `json:"out_of_order"`
 	EndToEnd     *Latency `json:"end_to_end,omitempty"`
 	LagAtEnd     int64    `json:"lag_at_end"`
 	ConsumedPerS float64  `json:"consumed_per_s,omitempty"`
+	// Invalid events failed the group's decoding and validation (typed
+	// encodings); they are counted in Received too.
+	Invalid int64 `json:"invalid,omitempty"`
 }
 
 // Resources is the CPU time and memory the commsbench process used.
@@ -214,6 +268,31 @@ type Resources struct {
 	// CPUPerOpUS is process CPU time divided by operations, in microseconds.
 	CPUPerOpUS  float64 `json:"cpu_per_op_us,omitempty"`
 	MaxRSSBytes int64   `json:"max_rss_bytes,omitempty"`
+	// The peer is the process on this machine listening on the target's
+	// address: the broker of a brokered run, the receiver of a call. Its CPU
+	// time over the measured period is PeerCPUS (per operation
+	// PeerCPUPerOpUS). Absent in files written before they were measured,
+	// and when PeerNote says why not ("in this process": an embedded
+	// target, already in the figures above; "not measured: …": a remote
+	// host, or not Linux).
+	PeerProcess    string   `json:"peer_process,omitempty"`
+	PeerCPUS       *float64 `json:"peer_cpu_s,omitempty"`
+	PeerCPUPerOpUS *float64 `json:"peer_cpu_per_op_us,omitempty"`
+	PeerNote       string   `json:"peer_note,omitempty"`
+	// ClientCodecPerOpUS is the client's time encoding each request and
+	// decoding its reply, in microseconds per measured operation, read
+	// around those calls (runs with a typed --encoding only). It is part
+	// of CPUPerOpUS and of the response latency.
+	ClientCodecPerOpUS float64 `json:"client_codec_per_op_us,omitempty"`
+}
+
+// SetClientCodecPerOpUS records the client's encode and decode time per
+// operation.
+func (r *Result) SetClientCodecPerOpUS(us float64) {
+	if r.Resources == nil {
+		r.Resources = &Resources{}
+	}
+	r.Resources.ClientCodecPerOpUS = us
 }
 
 // MainLatency names the latency that best answers "how long did the
@@ -232,10 +311,58 @@ func (r *Result) MainLatency() string {
 	return Response
 }
 
-// ErrorRate is errors / sent, 0 when nothing was sent.
+// ErrorRate is errors / sent, 0 when nothing was sent. Operations that
+// were due but never sent are not in it: FailedRate counts them.
 func (r *Result) ErrorRate() float64 {
 	if r.Counts.Sent == 0 {
 		return 0
 	}
 	return float64(r.Counts.Errors) / float64(r.Counts.Sent)
 }
+
+// Asked is the number of measured operations that were due: those sent and
+// those never sent (open loop).
+func (r *Result) Asked() int64 { return r.Counts.Sent + r.Counts.Unsent }
+
+// FailedRate is the share of the asked operations that did not succeed:
+// (errors + unsent) / (sent + unsent), 0 when nothing was asked. Where the
+// error rate says how the target answered what it was sent, the failed
+// rate says how much of the asked load went unserved.
+func (r *Result) FailedRate() float64 {
+	if r.Asked() == 0 {
+		return 0
+	}
+	return float64(r.Counts.Errors+r.Counts.Unsent) / float64(r.Asked())
+}
+
+// KeptUpShare is the share of the asked operations that were sent, 1 when
+// nothing was asked.
+func (r *Result) KeptUpShare() float64 {
+	if r.Asked() == 0 {
+		return 1
+	}
+	return float64(r.Counts.Sent) / float64(r.Asked())
+}
+
+// Measured says whether the run measured at least one operation. A run
+// that did not has no latency, error rate or throughput to report, only
+// zeros that would read as figures.
+func (r *Result) Measured() bool { return r.Counts.Sent > 0 }
+
+// NothingMeasured says why the run measured nothing, as a sentence for the
+// user; it is nil when the run measured something.
+func (r *Result) NothingMeasured() error {
+	if r.Measured() {
+		return nil
+	}
+	period := fmt.Sprintf("the %gs measured period", round3(r.DurationS))
+	switch {
+	case r.Counts.Unsent > 0:
+		return fmt.Errorf("nothing was measured: %d operations were due in %s but none was sent; the target (or this machine) did not keep up at all: lower the rate or check the target", r.Counts.Unsent, period)
+	case r.Load.Mode == OpenLoop && r.Load.Rate*r.DurationS < 1:
+		return fmt.Errorf("nothing was measured: at %g ops/s %s schedules no operation; ask for a higher rate or a longer duration", r.Load.Rate, period)
+	}
+	return fmt.Errorf("nothing was measured: no operation was sent in %s; ask for a longer duration or more operations", period)
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -93,6 +93,38 @@ func (r *Result) TargetDescription() string {
 	return strings.Join(parts, " ")
 }
 
+// MessagesSummary describes a typed run's messages: their encoding and
+// sizes, and the client's encode and decode time; "" for an echo.
+func (r *Result) MessagesSummary() string {
+	enc, ok := r.Options["encoding"].(string)
+	if !ok || enc == "" {
+		return ""
+	}
+	s := enc
+	if req, ok := optionNumber(r.Options["request_bytes"]); ok {
+		s += fmt.Sprintf(", %s request", FormatBytes(req))
+	}
+	if rep, ok := optionNumber(r.Options["reply_bytes"]); ok {
+		s += fmt.Sprintf(", %s reply", FormatBytes(rep))
+	}
+	if r.Resources != nil && r.Resources.ClientCodecPerOpUS > 0 {
+		s += fmt.Sprintf("; client encode + decode %s per operation", FormatNS(r.Resources.ClientCodecPerOpUS*1e3))
+	}
+	return s
+}
+
+// optionNumber reads a number of the options: an int as a run recorded
+// it, a float64 as a result file gives it back.
+func optionNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
 // AskedLoad describes what was asked of the load generator.
 func (r *Result) AskedLoad() string {
 	l := r.Load
@@ -170,11 +202,15 @@ func (r *Result) DeliverySummary() string {
 	} else {
 		parts = append(parts, fmt.Sprintf("confirmed %d", d.Confirmed))
 	}
-	parts = append(parts, fmt.Sprintf("received %d", d.Received), fmt.Sprintf("lost %d", d.Lost), fmt.Sprintf("duplicates %d", d.Duplicates))
+	parts = append(parts, fmt.Sprintf("received %d", d.Received), fmt.Sprintf("lost %d", d.Lost))
+	if d.Unread != nil {
+		parts = append(parts, fmt.Sprintf("unread %d", *d.Unread))
+	}
+	parts = append(parts, fmt.Sprintf("duplicates %d", d.Duplicates))
 	for _, x := range []struct {
 		name string
 		v    int64
-	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}} {
+	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}} {
 		if x.v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", x.name, x.v))
 		}
@@ -190,33 +226,92 @@ type latencyRow struct {
 
 func (r *Result) latencyRows() []latencyRow {
 	var rows []latencyRow
+	headline := r.brokerHeadline()
 	for _, n := range r.LatencyNames() {
-		rows = append(rows, latencyRow{strings.ReplaceAll(n, "_", " "), r.Latency[n]})
+		name := strings.ReplaceAll(n, "_", " ")
+		if headline && n == EndToEnd {
+			name += " (headline)"
+		}
+		rows = append(rows, latencyRow{name, r.Latency[n]})
 	}
-	for _, s := range r.Subscribers {
-		if s.EndToEnd != nil {
-			rows = append(rows, latencyRow{"end to end · " + s.Group, s.EndToEnd})
+	// One group's end to end is the overall one: its row would repeat it.
+	if len(r.Subscribers) > 1 {
+		for _, s := range r.Subscribers {
+			if s.EndToEnd != nil {
+				rows = append(rows, latencyRow{"end to end · " + s.Group, s.EndToEnd})
+			}
 		}
 	}
 	return rows
+}
+
+// brokerHeadline reports whether r is a brokered run whose headline
+// latency is end to end: what a message took from its due send to a
+// consumer, broker and queueing included.
+func (r *Result) brokerHeadline() bool {
+	return r.Counts.Delivery != nil && r.Latency[EndToEnd] != nil
+}
+
+// latencyLegend explains, under a brokered run's latency table, which
+// figure is the headline and what service means when a broker stands
+// between the services ("" for other runs).
+func (r *Result) latencyLegend() []string {
+	if !r.brokerHeadline() {
+		return nil
+	}
+	head := "headline: end to end, from when a message was due to be sent to when a consumer received it (the broker and any queueing included)"
+	if len(r.Subscribers) == 1 {
+		head += fmt.Sprintf("; one group, %s, so its row is this one", r.Subscribers[0].Group)
+	}
+	lines := []string{head}
+	if r.Latency[Service] != nil {
+		what := "the publish timed from the actual send to the broker's acknowledgement, without the send delay: how long the broker took to take a message, not how long consumers took to get it"
+		if r.Latency[Response] != nil {
+			what = "the response timed from the actual send to the reply, without the send delay"
+		}
+		lines = append(lines, "service: "+what)
+	}
+	return lines
 }
 
 var summaryPercentiles = []string{"p50", "p90", "p99", "p99.9", "max"}
 
 func writeText(w io.Writer, r *Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if m := r.MostlyErrors(); m != "" {
+		fmt.Fprintf(tw, "%s\n", m)
+	}
 	fmt.Fprintf(tw, "%s\n", r.Headline())
 	fmt.Fprintf(tw, "  asked\t%s\n", r.AskedLoad())
 	fmt.Fprintf(tw, "  achieved\t%s\n", r.AchievedLoad())
-	fmt.Fprintf(tw, "  counts\tsent %d, ok %d, errors %d (%s)%s\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()), unsentText(r.Counts.Unsent))
+	fmt.Fprintf(tw, "  counts\t%s\n", r.CountsSummary())
+	if u := r.UnsentSummary(); u != "" {
+		fmt.Fprintf(tw, "  unsent\t%s\n", u)
+	}
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(tw, "  errors\t%s\n", e)
+	}
+	for i, l := range r.FirstErrorLines() {
+		label := ""
+		if i == 0 {
+			label = "first error"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", label, l)
+	}
+	if u := r.UnreachableSentence(); u != "" {
+		fmt.Fprintf(tw, "  unreachable\t%s\n", u)
 	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(tw, "  delivery\t%s\n", d)
 	}
+	if m := r.MessagesSummary(); m != "" {
+		fmt.Fprintf(tw, "  messages\t%s\n", m)
+	}
 	if r.GroupJoinS > 0 {
 		fmt.Fprintf(tw, "  group join\t%.2fs (before measuring; not in any figure)\n", r.GroupJoinS)
+	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(tw, "  cpu/op\t%s\n", c)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -238,13 +333,15 @@ func writeText(w io.Writer, r *Result) error {
 		for _, row := range rows {
 			fmt.Fprintf(tw, "  %s\t", pad(row.name))
 			for _, p := range summaryPercentiles {
-				v, _ := row.l.Quantile(p)
-				fmt.Fprintf(tw, "%s\t", FormatNS(v))
+				fmt.Fprintf(tw, "%s\t", row.l.FormatFigure(p))
 			}
 			fmt.Fprintf(tw, "%d\t\n", row.l.Count)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		for _, l := range r.latencyLegend() {
+			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
 	if err := writeResilienceText(w, r); err != nil {
@@ -260,16 +357,34 @@ func writeText(w io.Writer, r *Result) error {
 }
 
 func writeMarkdown(w io.Writer, r *Result) error {
+	if m := r.MostlyErrors(); m != "" {
+		fmt.Fprintf(w, "> **%s**\n\n", escapeMD(m))
+	}
 	fmt.Fprintf(w, "**%s**\n\n", escapeMD(r.Headline()))
 	fmt.Fprintf(w, "| | |\n|---|---|\n")
 	fmt.Fprintf(w, "| asked | %s |\n", escapeMD(r.AskedLoad()))
 	fmt.Fprintf(w, "| achieved | %s |\n", escapeMD(r.AchievedLoad()))
-	fmt.Fprintf(w, "| counts | sent %d, ok %d, errors %d (%s)%s |\n", r.Counts.Sent, r.Counts.OK, r.Counts.Errors, FormatPercent(r.ErrorRate()), unsentText(r.Counts.Unsent))
+	fmt.Fprintf(w, "| counts | %s |\n", escapeMD(r.CountsSummary()))
+	if u := r.UnsentSummary(); u != "" {
+		fmt.Fprintf(w, "| unsent | %s |\n", escapeMD(u))
+	}
 	if e := r.ErrorSummary(); e != "" {
 		fmt.Fprintf(w, "| errors | %s |\n", escapeMD(e))
 	}
+	for _, l := range r.FirstErrorLines() {
+		fmt.Fprintf(w, "| first error | %s |\n", escapeMD(l))
+	}
+	if u := r.UnreachableSentence(); u != "" {
+		fmt.Fprintf(w, "| unreachable | %s |\n", escapeMD(u))
+	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(w, "| delivery | %s |\n", escapeMD(d))
+	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(w, "| cpu/op | %s |\n", escapeMD(c.String()))
+	}
+	if m := r.MessagesSummary(); m != "" {
+		fmt.Fprintf(w, "| messages | %s |\n", escapeMD(m))
 	}
 	if rows := r.latencyRows(); len(rows) > 0 {
 		fmt.Fprintf(w, "\n| latency |")
@@ -284,10 +399,12 @@ func writeMarkdown(w io.Writer, r *Result) error {
 		for _, row := range rows {
 			fmt.Fprintf(w, "| %s |", escapeMD(row.name))
 			for _, p := range summaryPercentiles {
-				v, _ := row.l.Quantile(p)
-				fmt.Fprintf(w, " %s |", FormatNS(v))
+				fmt.Fprintf(w, " %s |", row.l.FormatFigure(p))
 			}
 			fmt.Fprintf(w, " %d |\n", row.l.Count)
+		}
+		for _, l := range r.latencyLegend() {
+			fmt.Fprintf(w, "\n%s\n", escapeMD(l))
 		}
 	}
 	writeResilienceMarkdown(w, r)
@@ -317,15 +434,18 @@ func WriteRuns(w io.Writer, rs []*Result, format string) error {
 			asked = fmt.Sprintf("%d workers", r.Load.Concurrency)
 		}
 		main := r.MainLatency()
-		row := []string{r.Transport, r.Label, r.Load.Mode, asked, FormatRate(r.Throughput.OpsPerS), FormatPercent(r.ErrorRate()), strings.ReplaceAll(main, "_", " ")}
+		errs := NA
+		if r.Counts.Sent > 0 {
+			errs = FormatPercent(r.ErrorRate())
+		}
+		row := []string{r.Transport, r.Label, r.Load.Mode, asked, FormatRate(r.Throughput.OpsPerS), errs, strings.ReplaceAll(main, "_", " ")}
 		l := r.Latency[main]
 		for _, p := range summaryPercentiles {
 			if l == nil {
 				row = append(row, "-")
 				continue
 			}
-			v, _ := l.Quantile(p)
-			row = append(row, FormatNS(v))
+			row = append(row, l.FormatFigure(p))
 		}
 		rows = append(rows, row)
 	}
@@ -355,9 +475,27 @@ func WriteRuns(w io.Writer, rs []*Result, format string) error {
 	return tw.Flush()
 }
 
-func unsentText(n int64) string {
-	if n == 0 {
+// CountsSummary is the counts line: sent, ok, errors with the error rate,
+// and the operations never sent beside them.
+func (r *Result) CountsSummary() string {
+	c := r.Counts
+	rate := NA
+	if c.Sent > 0 {
+		rate = FormatPercent(r.ErrorRate())
+	}
+	s := fmt.Sprintf("sent %d, ok %d, errors %d (%s)", c.Sent, c.OK, c.Errors, rate)
+	if c.Unsent > 0 {
+		s += fmt.Sprintf(", unsent %d (errors and unsent: %s of the asked)", c.Unsent, FormatPercent(r.FailedRate()))
+	}
+	return s
+}
+
+// UnsentSummary says how much of the asked load was sent, when some of it
+// was not ("" otherwise).
+func (r *Result) UnsentSummary() string {
+	if r.Counts.Unsent == 0 {
 		return ""
 	}
-	return fmt.Sprintf(", unsent %d", n)
+	return fmt.Sprintf("the target kept up with %s of the asked rate: %d of the %d operations due were never sent",
+		FormatPercent(r.KeptUpShare()), r.Counts.Unsent, r.Asked())
 }

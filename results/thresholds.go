@@ -15,7 +15,7 @@ import (
 // "error_rate < 0.1%", "ops_per_s > 10000".
 type Threshold struct {
 	Metric Metric
-	// Op is one of <, <=, >, >=.
+	// Op is one of <, <=, >, >=, ==.
 	Op string
 	// Value is the limit in the metric's raw unit (ns, ops/s, B/s or a fraction).
 	Value float64
@@ -34,14 +34,14 @@ func ParseThreshold(metric, expr string) (Threshold, error) {
 	}
 	text := strings.TrimSpace(expr)
 	op, rest := "", text
-	for _, o := range []string{"<=", ">=", "<", ">"} {
+	for _, o := range []string{"<=", ">=", "==", "<", ">"} {
 		if strings.HasPrefix(text, o) {
 			op, rest = o, strings.TrimSpace(text[len(o):])
 			break
 		}
 	}
 	if op == "" {
-		return Threshold{}, fmt.Errorf("%s: threshold %q has no comparison: write it as \"< %s\" or \"> %s\" (operators <, <=, >, >=)", m.Name, expr, exampleValue(m), exampleValue(m))
+		return Threshold{}, fmt.Errorf("%s: threshold %q has no comparison: write it as \"< %s\" or \"> %s\" (operators <, <=, >, >=, ==)", m.Name, expr, exampleValue(m), exampleValue(m))
 	}
 	v, err := parseMetricValue(m, rest)
 	if err != nil {
@@ -59,7 +59,7 @@ func exampleValue(m Metric) string {
 	case m.kind == kindSeconds:
 		return "2s"
 	case m.kind == kindCount:
-		return "1"
+		return "0"
 	}
 	return "10000"
 }
@@ -80,12 +80,6 @@ func parseMetricValue(m Metric, s string) (float64, error) {
 			return 0, fmt.Errorf("%q: a latency cannot be negative", s)
 		}
 		return float64(d), nil
-	case kindCount:
-		v, err := strconv.ParseUint(s, 10, 63)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a number of messages, such as 0 or 10", s)
-		}
-		return float64(v), nil
 	case kindSeconds:
 		if hasDurationUnit(s) {
 			d, err := time.ParseDuration(s)
@@ -112,7 +106,22 @@ func parseMetricValue(m Metric, s string) (float64, error) {
 			return 0, fmt.Errorf("%q: an error rate lies between 0%% and 100%%", s)
 		}
 		return v, nil
+	case kindCount:
+		v, err := parseRate(s)
+		if err != nil || v != math.Trunc(v) {
+			return 0, fmt.Errorf("%q is not a count, such as 0 or 10", s)
+		}
+		return v, nil
 	}
+	v, err := parseRate(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a rate, such as 10000 or 10k", s)
+	}
+	return v, nil
+}
+
+// parseRate reads a non-negative number with an optional k, M or G.
+func parseRate(s string) (float64, error) {
 	mult := 1.0
 	t := strings.TrimSuffix(strings.TrimSuffix(s, "/s"), "ops")
 	t = strings.TrimSpace(t)
@@ -126,7 +135,7 @@ func parseMetricValue(m Metric, s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-		return 0, fmt.Errorf("%q is not a rate, such as 10000 or 10k", s)
+		return 0, errors.New("not a non-negative number")
 	}
 	return v * mult, nil
 }
@@ -148,6 +157,8 @@ func (t Threshold) Holds(v float64) bool {
 		return v > t.Value
 	case ">=":
 		return v >= t.Value
+	case "==":
+		return v == t.Value
 	}
 	return false
 }
@@ -250,7 +261,8 @@ type RegressionRule struct {
 	// Allowed is the tolerated worsening in Unit.
 	Allowed float64
 	// Unit is "%" (relative to the baseline), "pp" (percentage points,
-	// error_rate only) or "ns" (an absolute latency, latency figures only).
+	// error and failed rates only), "ns" (an absolute latency, latency
+	// figures only) or "count" (an absolute number, counts only).
 	Unit string
 	// Text is the rule as written ("p99=10%").
 	Text string
@@ -302,7 +314,7 @@ func parseAllowance(m Metric, s string) (RegressionRule, error) {
 		s = strings.TrimSuffix(s, "%")
 	case strings.HasSuffix(s, "pp"):
 		if m.kind != kindFraction {
-			return r, fmt.Errorf("percentage points (pp) suit error_rate only; write %s as a percentage such as 10%%", m.Name)
+			return r, fmt.Errorf("percentage points (pp) suit error_rate and failed_rate only; write %s as a percentage such as 10%%", m.Name)
 		}
 		r.Unit = "pp"
 		s = strings.TrimSuffix(s, "pp")
@@ -312,6 +324,13 @@ func parseAllowance(m Metric, s string) (RegressionRule, error) {
 			return r, fmt.Errorf("want a percentage such as 10%% or a duration such as 2ms: %w", err)
 		}
 		r.Unit, r.Allowed = "ns", v
+		return r, nil
+	case m.kind == kindCount:
+		v, err := parseMetricValue(m, s)
+		if err != nil {
+			return r, fmt.Errorf("want a number of %s such as 0 or 10, or a percentage of the baseline such as 10%%: %w", m.Name, err)
+		}
+		r.Unit, r.Allowed = "count", v
 		return r, nil
 	default:
 		want := "a percentage such as 5%"
@@ -340,6 +359,8 @@ func (r RegressionRule) LimitString() string {
 		return sign + FormatNS(r.Allowed)
 	case "pp":
 		return sign + strconv.FormatFloat(r.Allowed, 'f', -1, 64) + "pp"
+	case "count":
+		return sign + strconv.FormatFloat(r.Allowed, 'f', -1, 64)
 	}
 	return sign + strconv.FormatFloat(r.Allowed, 'f', -1, 64) + "%"
 }

@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -46,6 +47,18 @@ func TestParseThreshold(t *testing.T) {
 		{"ops_per_s", "> -1", "", 0, "is not a rate"},
 		{"ops_per_s", "> lots", "", 0, "is not a rate"},
 		{"ops_per_s", "> NaN", "", 0, "is not a rate"},
+		// Counts and the failed rate, with == for "none at all".
+		{"lost", "== 0", "==", 0, ""},
+		{"unread", "<= 10", "<=", 10, ""},
+		{"duplicates", "< 1k", "<", 1000, ""},
+		{"out_of_order", "== 0", "==", 0, ""},
+		{"redelivered", "< 5", "<", 5, ""},
+		{"unsent", "== 0", "==", 0, ""},
+		{"failed_rate", "< 1%", "<", 0.01, ""},
+		{"error_rate", "== 0", "==", 0, ""},
+		{"lost", "< -1", "", 0, "not a count"},
+		{"lost", "< 1.5", "", 0, "not a count"},
+		{"lost", "< 5ms", "", 0, "not a count"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.metric+" "+tt.expr, func(t *testing.T) {
@@ -135,16 +148,19 @@ func TestParseMaxRegression(t *testing.T) {
 		rules int
 		err   string
 	}{
-		{results.DefaultMaxRegression, 3, ""},                         // the documented default
-		{"p99=10%, p50=2ms", 2, ""},                                   // an absolute latency allowance
-		{"p99=10", 0, "want a percentage such as 10% or a duration"},  // a bare number is ambiguous
-		{"ops_per_s=0.1pp", 0, "suit error_rate only"},                // pp is for rates of errors
-		{"p99=-5%", 0, "not a non-negative number"},                   // a negative allowance makes no sense
-		{"p99", 0, "write metric=amount"},                             // no amount
-		{"latncy=10%", 0, `unknown metric "latncy"`},                  // misspelled metric
-		{"p99=10%,p99=20%", 0, "appears twice"},                       // ambiguous
-		{"", 0, "holds no rule"},                                      // nothing would be checked
-		{"error_rate=0.5", 0, "want percentage points such as 0.1pp"}, // unitless error allowance
+		{results.DefaultMaxRegression, 3, ""},                          // the documented default
+		{"p99=10%, p50=2ms", 2, ""},                                    // an absolute latency allowance
+		{"p99=10", 0, "want a percentage such as 10% or a duration"},   // a bare number is ambiguous
+		{"ops_per_s=0.1pp", 0, "suit error_rate and failed_rate only"}, // pp is for rates of errors
+		{"lost=0,unsent=5,duplicates=10%", 3, ""},                      // counts: a number of messages, or a percentage
+		{"lost=1.5", 0, "not a count"},                                 // half a message
+		{"lost=2pp", 0, "suit error_rate and failed_rate only"},        // pp is not a count
+		{"p99=-5%", 0, "not a non-negative number"},                    // a negative allowance makes no sense
+		{"p99", 0, "write metric=amount"},                              // no amount
+		{"latncy=10%", 0, `unknown metric "latncy"`},                   // misspelled metric
+		{"p99=10%,p99=20%", 0, "appears twice"},                        // ambiguous
+		{"", 0, "holds no rule"},                                       // nothing would be checked
+		{"error_rate=0.5", 0, "want percentage points such as 0.1pp"},  // unitless error allowance
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -171,6 +187,7 @@ func FuzzParseThreshold(f *testing.F) {
 	for _, s := range [][2]string{
 		{"p99", "< 5ms"}, {"error_rate", "< 0.1%"}, {"ops_per_s", "> 10k"}, {"publish.p99.9", ">= 1.5s"},
 		{"p99", "5ms"}, {"max", "<"}, {"error_rate", "<= 1e-3"}, {"p50", "< 200µs"}, {"bytes_per_s", "> 1G"},
+		{"lost", "== 0"}, {"unread", "<= 1k"}, {"failed_rate", "< 1%"}, {"unsent", "== 1.5"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -180,12 +197,15 @@ func FuzzParseThreshold(f *testing.F) {
 			return
 		}
 		switch th.Op {
-		case "<", "<=", ">", ">=":
+		case "<", "<=", ">", ">=", "==":
 		default:
 			t.Fatalf("accepted operator %q", th.Op)
 		}
 		if th.Value < 0 || th.Value != th.Value {
 			t.Fatalf("accepted value %v from %q", th.Value, expr)
+		}
+		if th.Metric.IsCount() && th.Value != math.Trunc(th.Value) {
+			t.Fatalf("accepted a count of %v from %q", th.Value, expr)
 		}
 		again, err := results.ParseThreshold(th.Metric.Name, th.Text)
 		if err != nil {
@@ -193,6 +213,40 @@ func FuzzParseThreshold(f *testing.F) {
 		}
 		if again.Op != th.Op || again.Value != th.Value || again.Metric.Name != th.Metric.Name {
 			t.Fatalf("%q reads as %+v, its spelling %q as %+v", expr, th, th.Text, again)
+		}
+	})
+}
+
+// FuzzParseMaxRegression checks that no input panics the rule parser and
+// that every rule it accepts has a unit that suits its metric and an
+// allowance that is a non-negative number.
+func FuzzParseMaxRegression(f *testing.F) {
+	for _, s := range []string{
+		results.DefaultMaxRegression, "p50=2ms,lost=0", "unsent=10%,duplicates=3", "failed_rate=0.5pp",
+		"lost=1.5", "p99=10", "ops_per_s=0.1pp", ",,", "p99=10%,p99=20%", "end_to_end.max=1s",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rules, err := results.ParseMaxRegression(s)
+		if err != nil {
+			return
+		}
+		if len(rules) == 0 {
+			t.Fatalf("%q accepted with no rule", s)
+		}
+		for _, r := range rules {
+			if r.Allowed < 0 || r.Allowed != r.Allowed {
+				t.Fatalf("%q: allowance %v", s, r.Allowed)
+			}
+			m := r.Metric
+			ok := r.Unit == "%" ||
+				(r.Unit == "pp" && m.Unit() == "fraction") ||
+				(r.Unit == "ns" && m.IsLatency()) ||
+				(r.Unit == "count" && m.IsCount() && r.Allowed == math.Trunc(r.Allowed))
+			if !ok {
+				t.Fatalf("%q: rule %+v has unit %q for metric %s (%s)", s, r, r.Unit, m.Name, m.Unit())
+			}
 		}
 	})
 }

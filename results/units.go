@@ -24,9 +24,12 @@ func FormatNS(ns float64) string {
 	}
 }
 
-// FormatRate prints a per-second rate: 987, 12.3k, 1.23M.
+// FormatRate prints a per-second rate: 987, 12.3k, 1.23M; a rate below a
+// thousandth keeps three significant digits (0.0001) rather than read 0.000.
 func FormatRate(v float64) string {
 	switch a := math.Abs(v); {
+	case a > 0 && a < 1e-3:
+		return strconv.FormatFloat(v, 'g', 3, 64)
 	case a < 1e3:
 		return sig3(v)
 	case a < 1e6:

@@ -35,6 +35,10 @@ func TestFormatRate(t *testing.T) {
 		{12_345, "12.3k"},
 		{1_234_567, "1.23M"},
 		{0.5, "0.500"},
+		// A rate below a thousandth is not 0.000: it keeps its digits.
+		{0.0001, "0.0001"},
+		{0.000123456, "0.000123"},
+		{0, "0"},
 	}
 	for _, tt := range tests {
 		if got := results.FormatRate(tt.v); got != tt.want {

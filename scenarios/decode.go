@@ -568,6 +568,7 @@ func (d *decoder) suite(m *yaml.Node) *Suite {
 		},
 		"phases":    func(v *yaml.Node, key string) { d.phases(v, key, s) },
 		"defaults":  func(v *yaml.Node, key string) { defaults = d.defaults(v, key) },
+		"payload":   func(v *yaml.Node, key string) { s.Payload = d.payload(v, key) },
 		"scenarios": func(v *yaml.Node, key string) { entries = v; _ = key },
 	})
 	if s.Name == "" && !hasKey(m, "name") {
@@ -613,6 +614,7 @@ func (d *decoder) suite(m *yaml.Node) *Suite {
 		defaults.apply(sc)
 		s.Scenarios = append(s.Scenarios, sc)
 	}
+	s.applyPayload()
 	return s
 }
 

@@ -21,7 +21,7 @@ func TestBuiltinsLoadAndValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"microservices", "order-inventory-queue", "order-inventory-queue-rpc", "order-payment-rest", "order-placed-event", "user-auth-grpc"}
+	want := []string{"interaction", "microservices", "order-inventory-queue", "order-inventory-queue-rpc", "order-payment-rest", "order-placed-event", "order-placed-nats", "user-auth-grpc", "user-auth-nats"}
 	var got []string
 	for _, e := range entries {
 		got = append(got, e.Name)
@@ -103,7 +103,7 @@ func TestBadFiles(t *testing.T) {
 		// Negative rate.
 		{"negative rate", "name: a\ntransport: rest\nload:\n  rate: -5\n", "bad.yaml:4: load.rate: -5 is negative"},
 		// Unknown transport.
-		{"unknown transport", "name: a\ntransport: soap\n", `bad.yaml:2: transport: unknown transport "soap": choose rest, grpc, queue or event`},
+		{"unknown transport", "name: a\ntransport: soap\n", `bad.yaml:2: transport: unknown transport "soap": choose rest, grpc, queue, event or nats`},
 		// Missing transport.
 		{"missing transport", "name: a\n", "bad.yaml:1: transport: missing"},
 		// Bad duration text.
@@ -258,7 +258,7 @@ func TestReferenceErrors(t *testing.T) {
 		// A suite that lists itself does not loop.
 		{"suite in suite", "name: s\nscenarios:\n  - ./s.yaml\n", p, "a suite lists scenarios, not other suites"},
 		// An unknown name lists the built-in ones.
-		{"unknown name", "", "no-such", `no built-in scenario or suite named "no-such" and no such file; built-in: microservices, order-inventory-queue`},
+		{"unknown name", "", "no-such", `no built-in scenario or suite named "no-such" and no such file; built-in: interaction, microservices, order-inventory-queue`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,4 +342,33 @@ func TestCopiedBuiltinKeepsItsTemplate(t *testing.T) {
 
 // testTransports are the transport names the decoding tests take, as the
 // command gives the registry's.
-var testTransports = []string{"rest", "grpc", "queue", "event"}
+var testTransports = []string{"rest", "grpc", "queue", "event", "nats"}
+
+// TestInteractionSuiteSendsOneOrderEverywhere: the interaction suite
+// sends the same typed order (same items) over every transport, in both
+// encodings, and carries no payload of its own.
+func TestInteractionSuiteSendsOneOrderEverywhere(t *testing.T) {
+	suite, err := Builtin().Suite("interaction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]bool{}
+	for _, sc := range suite.Scenarios {
+		opts := map[string]string{}
+		for _, o := range sc.Options {
+			opts[o.Name] = o.Value
+		}
+		if opts["items"] != "3" || sc.Payload.Template != "" {
+			t.Errorf("%s: items %q, payload %+v; want the 3-item order and no template", sc.Name, opts["items"], sc.Payload)
+		}
+		cells[sc.Transport+"+"+opts["encoding"]] = true
+	}
+	// NATS has no typed encoding yet: the order goes over the others.
+	for _, tr := range []string{"rest", "grpc", "queue", "event"} {
+		for _, enc := range []string{"json", "protobuf"} {
+			if !cells[tr+"+"+enc] {
+				t.Errorf("the interaction suite does not send the order over %s as %s", tr, enc)
+			}
+		}
+	}
+}

@@ -23,7 +23,8 @@ func NewCmdMerge(f *Factory) *cobra.Command {
 		Short: "Merge results of one scenario measured by several load generators at once",
 		Long: `Merge the results of one scenario that several load generators measured at
 the same time (for example one per machine) into one result, as if a single
-generator had done all of it: counts and errors add up, the HDR latency
+generator had done all of it: counts (sent, ok, errors, unsent and the
+delivery counts) and errors add up, the HDR latency
 histograms merge losslessly (every percentile of the merged result is exact for
 the combined operations), throughput and asked rates sum.
 

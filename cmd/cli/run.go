@@ -158,7 +158,7 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	line := newProgressLine(f, req.Output.Quiet, req.Transport.Name)
-	opts := req.Engine
+	opts := withLimitCheck(f, req.Engine)
 	opts.Progress = progress
 	if opts.Progress == nil {
 		opts.Progress = line.callback()
@@ -189,6 +189,8 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		return res, &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %.1fs of measurement; the result above is partial", res.DurationS)}
 	case err != nil:
 		return res, &ExitError{Code: ExitFailure, Err: err}
+	case !res.Measured():
+		return res, &ExitError{Code: ExitFailure, Err: res.NothingMeasured()}
 	case res.Counts.Sent > 0 && res.Counts.OK == 0:
 		return res, &ExitError{Code: ExitFailure, Err: fmt.Errorf("every operation failed (%s)", res.ErrorSummary())}
 	}
@@ -219,6 +221,10 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	if res.Options == nil {
 		res.Options = map[string]any{}
 	}
+	if _, typed := res.Options["payload"]; typed {
+		// The transport sent typed messages, which it named.
+		return
+	}
 	res.Options["payload"] = req.Payload.Kind
 	switch req.Payload.Kind {
 	case "file":
@@ -230,31 +236,32 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	}
 }
 
-// writeRunOutputs writes the result file and prints the summary.
+// writeRunOutputs prints the summary and writes the result file, in that
+// order: a result file that cannot be written (a full disk) must not take
+// the summary with it, and its content then goes to a temporary file
+// whose path the error names.
 func writeRunOutputs(f *Factory, o runOutput, res *results.Result) error {
 	summaryOut := f.IO.Out
-	switch o.Out {
-	case "":
-	case "-":
+	if o.Out == "-" {
 		if err := results.Encode(f.IO.Out, res); err != nil {
 			return err
 		}
 		summaryOut = f.IO.ErrOut
-	default:
-		if err := results.WriteFile(o.Out, res); err != nil {
-			return err
-		}
 	}
-	if o.Quiet || (o.Out == "-" && o.Format == results.FormatJSON) {
-		return nil
+	var sumErr error
+	if !o.Quiet && (o.Out != "-" || o.Format != results.FormatJSON) {
+		sumErr = results.WriteSummary(summaryOut, res, o.Format)
 	}
-	if err := results.WriteSummary(summaryOut, res, o.Format); err != nil {
+	if o.Out == "" || o.Out == "-" {
+		return sumErr
+	}
+	if _, err := results.WriteFileOrFallback(o.Out, res); err != nil {
 		return err
 	}
-	if o.Out != "" && o.Out != "-" && o.Format != results.FormatJSON {
+	if !o.Quiet && o.Format != results.FormatJSON {
 		fmt.Fprintf(summaryOut, "  result written to %s\n", o.Out)
 	}
-	return nil
+	return sumErr
 }
 
 // NewCmdRun is "commsbench run <transport>": one subcommand per
@@ -273,8 +280,8 @@ service time from the actual send is reported beside it.
 Closed loop (--rate 0 --concurrency N): N workers each send their next
 operation when the previous one answered; this finds the throughput ceiling.
 
-Exit codes: 0 done, 1 the run failed, 2 bad flags, 130 interrupted (the
-partial result is still printed and written).`,
+Exit codes: 0 done, 1 the run failed, 2 bad flags, 130 interrupted, 143
+stopped by SIGTERM (the partial result is still printed and written).`,
 		Example: `  commsbench run rest
   commsbench run grpc --rate 5000 --duration 30s --out grpc.json
   commsbench run rest --rate 0 --concurrency 32 --http2

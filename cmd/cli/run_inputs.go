@@ -71,12 +71,20 @@ func (in *runInputs) addFlags(fs *pflag.FlagSet) {
 		_ = fs.MarkHidden(name)
 	}
 	for _, o := range in.opts {
-		fl := fs.VarPF(o.Value, o.Name, "", o.Usage)
-		if o.Value.Type() == "bool" {
-			fl.NoOptDefVal = "true"
-		}
-		fl.Hidden = o.Hidden
+		addOptionFlag(fs, o)
 	}
+}
+
+// addOptionFlag makes a transport's option a flag.
+func addOptionFlag(fs *pflag.FlagSet, o transport.Option) {
+	fl := fs.VarPF(o.Value, o.Name, "", o.Usage)
+	switch {
+	case o.Value.Type() == "bool":
+		fl.NoOptDefVal = "true" // --keep-queue alone means true
+	case o.Value.Type() == "duration" && fl.DefValue == "0s":
+		fl.DefValue = "0" // help shows no default for a zero duration, as for pflag's own
+	}
+	fl.Hidden = o.Hidden
 }
 
 // reservedOption says why a scenario's options (or --set) may not name a
@@ -292,7 +300,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Requests:     o.Requests,
 		Warmup:       o.Warmup,
 		Timeout:      o.Timeout,
-		PayloadBytes: int(o.Payload),
+		PayloadBytes: req.Run.PayloadBytes,
 		Connections:  req.Run.Connections,
 		Faults:       req.Run.Faults,
 	}
@@ -334,6 +342,12 @@ func (o *RunOptions) validate(changed func(string) bool) error {
 	default:
 		return flagErrorf("--format %q: choose text, json or markdown", o.Format)
 	}
+	if o.Quiet && changed("format") && o.Out != "-" {
+		return flagErrorf("--format %s and --quiet: --quiet prints no summary for --format to shape; give one of them (--out - writes the result as JSON to stdout either way)", o.Format)
+	}
+	if err := checkOutWritable(o.Out, o.Count > 1 || isDirOut(o.Out)); err != nil {
+		return &FlagError{err: err}
+	}
 	if o.Requests > 0 && !changed("duration") {
 		o.Duration = 0
 	}
@@ -357,7 +371,7 @@ func (o *RunOptions) loadPayload(changed func(string) bool) error {
 	data, err := os.ReadFile(o.PayloadFile)
 	switch {
 	case err != nil:
-		return flagErrorf("--payload-file: %v", err)
+		return flagErrorf("--payload-file: %v", results.FileError(err, "read", o.PayloadFile))
 	case len(data) == 0:
 		return flagErrorf("--payload-file %s: the file is empty", o.PayloadFile)
 	case len(data) > bench.MaxPayloadBytes:

@@ -63,11 +63,7 @@ func newCmdServeTransport(f *Factory, t transport.Transport) *cobra.Command {
 		},
 	}
 	for _, o := range cfg.Options() {
-		fl := cmd.Flags().VarPF(o.Value, o.Name, "", o.Usage)
-		if o.Value.Type() == "bool" {
-			fl.NoOptDefVal = "true"
-		}
-		fl.Hidden = o.Hidden
+		addOptionFlag(cmd.Flags(), o)
 	}
 	return cmd
 }

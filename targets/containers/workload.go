@@ -60,3 +60,11 @@ func (w *Workload) OperationLatency() string {
 	}
 	return ""
 }
+
+// Descriptors is the transport's, when it says.
+func (w *Workload) Descriptors() int {
+	if n, ok := w.Workload.(bench.DescriptorNeeder); ok {
+		return n.Descriptors()
+	}
+	return 0
+}

@@ -69,8 +69,9 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		// kfake listens on 127.0.0.1 with a port of its choosing; handing
-		// it our listener makes it advertise the address we were given.
-		kfake.ListenFn(func(string, string) (net.Listener, error) { return ln, nil }),
+		// it our listener makes it advertise the address we were given;
+		// a patient one keeps it accepting through a lack of descriptors.
+		kfake.ListenFn(func(string, string) (net.Listener, error) { return newPatientListener(ln), nil }),
 		kfake.BrokerConfigs(map[string]string{
 			"log.retention.bytes": strconv.FormatInt(ret, 10),
 			// Memory is freed a segment at a time: small segments keep

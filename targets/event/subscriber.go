@@ -74,9 +74,13 @@ type member struct {
 	faults *faultState
 	probe  atomic.Int64 // highest join-probe round this member received
 	errs   atomic.Int64
+	// check and invalid: typed events, and those that failed the check.
+	check   func(value []byte) error
+	invalid atomic.Int64
 	// lastErr is the last error of FetchMessage, for a join failure message.
-	lastErr atomic.Pointer[error]
-	done    chan struct{}
+	lastErr   atomic.Pointer[error]
+	done      chan struct{}
+	readDelay time.Duration
 }
 
 type subscriberConfig struct {
@@ -96,6 +100,9 @@ type subscriberConfig struct {
 	dial         time.Duration
 	memberPrefix string
 	faults       *faultState
+	readDelay    time.Duration // Config.readDelay
+	// check, when set, is the work on a typed event's value (typed.go).
+	check func(value []byte) error
 }
 
 func newSubscriber(c subscriberConfig) *subscriber {
@@ -140,15 +147,27 @@ func (s *subscriber) newMembers() []*member {
 			MaxAttempts:       3,
 		})
 		ms = append(ms, &member{
-			r:      r,
-			tally:  s.tally,
-			runTag: c.runTag,
-			hist:   results.NewHistogram(),
-			faults: c.faults,
-			done:   make(chan struct{}),
+			r:         r,
+			tally:     s.tally,
+			runTag:    c.runTag,
+			hist:      results.NewHistogram(),
+			faults:    c.faults,
+			done:      make(chan struct{}),
+			readDelay: c.readDelay,
+			check:     c.check,
 		})
 	}
 	return ms
+}
+
+// invalid counts the typed events the group's members refused, retired
+// members' too.
+func (s *subscriber) invalid() int64 {
+	var n int64
+	for _, m := range s.allMembers() {
+		n += m.invalid.Load()
+	}
+	return n
 }
 
 // start runs every member until ctx ends.
@@ -265,8 +284,16 @@ func (m *member) run(ctx context.Context) {
 		m.faults.wait(ctx)
 		if ok && st.Flags&FlagProbe != 0 {
 			atomicMax(&m.probe, int64(st.Seq))
+		} else if ok && m.check != nil && m.check(msg.Value) != nil {
+			m.invalid.Add(1)
 		}
 		c.add(msg, now)
+		if m.readDelay > 0 {
+			select {
+			case <-time.After(m.readDelay):
+			case <-ctx.Done():
+			}
+		}
 	}
 }
 

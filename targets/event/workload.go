@@ -25,6 +25,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Workload publishes events and measures their delivery to every group.
@@ -51,6 +52,8 @@ type Workload struct {
 	payload []byte
 	closeMu sync.Mutex
 	closed  bool
+
+	clocks messages.Clocks // the producers' encode time, typed events only
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -155,6 +158,8 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
 			faults:       &w.faults,
+			readDelay:    w.cfg.readDelay,
+			check:        messages.OrderCheck(w.cfg.Encoding),
 		})
 		w.subs = append(w.subs, s)
 		s.start(mctx)
@@ -384,6 +389,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 		key:     w.cfg.Key,
 		payload: w.payload,
 		rng:     rand.NewPCG(rand.Uint64(), rand.Uint64()),
+		order:   w.newOrderSender(),
 	}, nil
 }
 
@@ -393,11 +399,19 @@ type client struct {
 	payload []byte
 	rng     *rand.PCG
 	keyBuf  [16]byte
+	order   *messages.OrderSender // typed events; nil for random bytes
 }
 
 // Do publishes one event and waits for the broker's acknowledgement.
 func (c *client) Do(ctx context.Context, op bench.Op) error {
 	ev := event{sentNS: op.Intended.UnixNano(), value: c.payload, measure: !op.Warmup}
+	if c.order != nil {
+		v, err := c.order.AppendEncoded(nil, op.Seq, !op.Warmup)
+		if err != nil {
+			return fmt.Errorf("event: %w", err)
+		}
+		ev.value = v
+	}
 	if op.Warmup {
 		ev.flags = FlagWarmup
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/grpc/echopb"
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -54,6 +55,11 @@ type Config struct {
 	// NetProxy puts a network proxy between the client and the embedded
 	// target, for network faults.
 	NetProxy bool
+	// Encoding is messages.Raw (the echo, the default) or a typed
+	// encoding: each operation is then one Orders/PlaceOrder call with an
+	// order of Items lines, whose confirmation is checked (unary only).
+	Encoding messages.Encoding
+	Items    int
 }
 
 // Workload drives Echo calls or EchoStream messages.
@@ -69,6 +75,8 @@ type Workload struct {
 	// ctx outlives every operation and bounds the streams; Close cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	clocks messages.Clocks
 }
 
 var (
@@ -90,6 +98,12 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	case ModeUnary, ModeStream:
 	default:
 		return nil, fmt.Errorf("grpc: mode %q: choose %s or %s", cfg.Mode, ModeUnary, ModeStream)
+	}
+	if cfg.Encoding == "" {
+		cfg.Encoding = messages.Raw
+	}
+	if cfg.Encoding.Typed() && cfg.Mode != ModeUnary {
+		return nil, fmt.Errorf("grpc: --encoding %s sends unary PlaceOrder calls; --grpc-mode %s echoes bytes only with --encoding raw", cfg.Encoding, cfg.Mode)
 	}
 	if cfg.PayloadBytes < 0 || cfg.PayloadBytes > MaxMessage-1024 {
 		return nil, fmt.Errorf("grpc: payload of %d bytes: must be between 0 and 16 MiB", cfg.PayloadBytes)
@@ -192,6 +206,11 @@ func (w *Workload) preflight(ctx context.Context) error {
 	defer cancel()
 	for i := range w.conns {
 		if err := w.newClient(i).Do(ctx, bench.Op{Seq: -1, Worker: i}); err != nil {
+			if w.cfg.Encoding.Typed() {
+				if oerr := ordersPreflightError(w.address, w.cfg.Encoding, err); oerr != nil {
+					return oerr
+				}
+			}
 			return w.preflightError(err)
 		}
 	}
@@ -230,11 +249,18 @@ func statusMessage(err error) string {
 // NewClient returns a worker's client. Worker i uses connection i mod
 // Connections; in stream mode it shares that connection's stream.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	if w.cfg.Encoding.Typed() {
+		return w.newOrderClient(w.conns[worker%len(w.conns)], w.clocks.New()), nil
+	}
 	return w.newClient(worker), nil
 }
 
 func (w *Workload) newClient(worker int) bench.Client {
 	i := worker % len(w.conns)
+	if w.cfg.Encoding.Typed() {
+		// The pre-flight's client: its time is not the run's.
+		return w.newOrderClient(w.conns[i], new(messages.CodecClock))
+	}
 	if w.cfg.Mode == ModeStream {
 		return &streamClient{s: w.streams[i]}
 	}
@@ -259,8 +285,14 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 	return transport.InjectTarget("grpc", w.srv, w.proxy, f)
 }
 
-// Finish has nothing to add: the engine's figures are the gRPC figures.
-func (w *Workload) Finish(context.Context, *results.Result) error { return nil }
+// Finish adds the client's encode and decode time of typed runs; the
+// engine's figures are the gRPC figures.
+func (w *Workload) Finish(_ context.Context, r *results.Result) error {
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
+	return nil
+}
 
 // Close ends the streams, closes the connections and stops the embedded
 // target.
@@ -364,6 +396,14 @@ func classify(err error) error {
 	s, ok := status.FromError(err)
 	if !ok {
 		return err
+	}
+	if s.Code() == codes.Unavailable {
+		// A call on a connection that could not be made fails with the
+		// dial error in its message: class it by that error, so that it
+		// counts as never having reached the target.
+		if c := bench.ClassOfMessage(s.Message()); c != "" {
+			return bench.WithClass(c, err)
+		}
 	}
 	return bench.WithClass(statusClass(s.Code()), err)
 }

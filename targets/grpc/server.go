@@ -3,6 +3,8 @@
 // service commsbench.echo.v1.Echo answers a unary Echo and every message of
 // a bidirectional EchoStream with the request's payload, in order, so that
 // a user's own service can implement it and stand in for the embedded one.
+// With a typed encoding the client calls the orders service of
+// targets/messages/messages.proto instead (orders.go).
 package grpctarget
 
 import (
@@ -85,7 +87,7 @@ func (i instance) Serve(ln net.Listener) error {
 func (i instance) Kill() { i.srv.Stop() }
 
 func (s *Server) newInstance() transport.Instance {
-	srv := grpc.NewServer(
+	srv := grpc.NewServer(append(ordersServerOptions(),
 		grpc.MaxRecvMsgSize(MaxMessage),
 		grpc.MaxSendMsgSize(MaxMessage),
 		grpc.InitialWindowSize(StreamWindow),
@@ -99,10 +101,11 @@ func (s *Server) newInstance() transport.Instance {
 		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 			return h(srv, slowStream{ServerStream: ss, s: s})
 		}),
-	)
+	)...)
 	echopb.RegisterEchoServer(srv, s.svc)
 	hs := health.NewServer()
 	hs.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
+	registerOrders(srv, hs)
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
 	return instance{srv: srv, health: hs}

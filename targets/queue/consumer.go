@@ -20,6 +20,9 @@ type consumerSpec struct {
 	autoAck      bool
 	work         time.Duration
 	requeueEvery int
+	// check, when set, is the work on a typed message's payload: an error
+	// rejects the message without requeue (typed.go).
+	check func(payload []byte) error
 	// acct is the run's accounting; nil for a standalone echo target, which
 	// only answers.
 	acct *consumerAccounting
@@ -48,7 +51,7 @@ type consumer struct {
 	done       chan struct{}
 	order      *orderTracker
 
-	consumed, replied, rejected atomic.Int64
+	consumed, replied, rejected, invalid atomic.Int64
 
 	// mu guards what Finish reads while the consumer may still run.
 	mu         sync.Mutex
@@ -175,6 +178,13 @@ func (c *consumer) handle(d *amqp.Delivery) bool {
 			c.account(h, d.Redelivered, now.UnixNano())
 		}
 	}
+	if spec.check != nil && herr == nil && spec.check(d.Body[HeaderSize:]) != nil {
+		c.invalid.Add(1)
+		if !spec.autoAck {
+			c.fail(d.Nack(false, false))
+		}
+		return false
+	}
 	if spec.work > 0 {
 		time.Sleep(spec.work)
 	}
@@ -242,6 +252,12 @@ func (c *consumer) stop(conn *amqp.Connection, timeout time.Duration) {
 	select {
 	case <-c.done:
 	case <-time.After(time.Until(deadline)):
+	}
+	// Close the channel now rather than with the connection: the broker
+	// then puts what this consumer held unacknowledged back in the queue,
+	// where the count of unread messages finds it.
+	if !c.ch.IsClosed() {
+		_ = boundedCall(conn, time.Until(deadline)+100*time.Millisecond, c.ch.Close)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Error classes of queue operations.
@@ -147,6 +148,7 @@ type client struct {
 	body   []byte
 	replyC chan []byte
 	msg    amqp.Publishing
+	order  *messages.OrderSender // typed messages; nil for random bytes
 }
 
 // NewClient returns a worker's client.
@@ -157,7 +159,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 	} else {
 		_, _ = rand.Read(body)
 	}
-	c := &client{w: w, worker: worker, body: body, replyC: make(chan []byte, 1)}
+	c := &client{w: w, worker: worker, body: body, replyC: make(chan []byte, 1), order: w.newOrderSender()}
 	c.msg = amqp.Publishing{Body: body, DeliveryMode: amqp.Transient}
 	if w.cfg.Persistent {
 		c.msg.DeliveryMode = amqp.Persistent
@@ -187,6 +189,13 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 		}
 	}
 	rpc := w.cfg.Mode == ModeRPC
+	if c.order != nil {
+		body, err := c.order.AppendEncoded(c.body[:HeaderSize], op.Seq, !op.Warmup)
+		if err != nil {
+			return fmt.Errorf("queue: %w", err)
+		}
+		c.body, c.msg.Body = body, body
+	}
 	Header{Run: w.runTag, Producer: p.id, SentNS: op.Intended.UnixNano(), Warmup: op.Warmup, Reply: rpc}.Put(c.body)
 	if !op.Warmup {
 		w.noteMeasured(op.Intended)

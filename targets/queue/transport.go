@@ -10,6 +10,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -107,7 +108,8 @@ func describe(r *results.Result) transport.Mechanism {
 	if r == nil {
 		return transport.Mechanism{Name: "queue", Prose: "the queue", Kind: kind}
 	}
-	return transport.Mechanism{Name: "queue · " + kind, Prose: "the queue (" + kind + ")", Kind: kind}
+	enc := messages.NameSuffix(r.Options)
+	return transport.Mechanism{Name: "queue · " + kind + enc, Prose: "the queue (" + kind + enc + ")", Kind: kind}
 }
 
 // brokerOptions are the settings that run and serve share.
@@ -177,6 +179,7 @@ type runConfig struct {
 	Mode         string
 	DrainTimeout time.Duration
 	KeepQueue    bool
+	Messages     messages.Settings
 
 	opts []transport.Option
 }
@@ -188,6 +191,7 @@ func newRunConfig() transport.Config {
 		Confirm:      true,
 		Mode:         ModeOneway,
 		DrainTimeout: DefaultDrainTimeout,
+		Messages:     messages.NewSettings(),
 	}
 	c.opts = append(c.broker.options(
 		"queue name (default commsbench.<run-id>, declared before the run and deleted after it)",
@@ -198,6 +202,8 @@ func newRunConfig() transport.Config {
 		transport.Option{Name: "mode", Usage: "oneway (publish and go on) or rpc (wait for the consumer's reply through direct reply-to)", Value: transport.String(&c.Mode)},
 		transport.Option{Name: "drain-timeout", Usage: "after the load, how long consumers may take to receive what is still on its way", Value: transport.Duration(&c.DrainTimeout)},
 		transport.Option{Name: "keep-queue", Usage: "leave the run's queue on the broker after the run", Value: transport.Bool(&c.KeepQueue)},
+		transport.Option{Name: "encoding", Usage: messages.EncodingUsage + " (consumers reject an invalid one; --mode oneway)", Value: transport.String(&c.Messages.Encoding)},
+		transport.Option{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	)
 	return c
 }
@@ -245,6 +251,15 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	if run.Connections == 0 {
 		run.Connections = c.Producers + b.Consumers
 	}
+	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
+		return transport.Usagef("%v", err)
+	}
+	if c.Messages.Enc.Typed() {
+		if c.Mode != ModeOneway || b.Consumers == 0 {
+			return transport.Usagef("--encoding %s: typed messages need --mode oneway and consumers of this run, which decode and validate them (request-reply echoes bytes)", c.Messages.Enc)
+		}
+		run.PayloadBytes = HeaderSize + c.Messages.RequestBytes
+	}
 	return nil
 }
 
@@ -271,12 +286,14 @@ func (c *runConfig) config(run transport.Run) Config {
 		RunID:        run.ID,
 		OpenLoop:     run.OpenLoop,
 		OnBrokerLost: run.Abort,
+		Encoding:     c.Messages.Enc,
+		Items:        c.Messages.Items,
 	}
 }
 
 func (c *runConfig) Record(run transport.Run) map[string]any {
 	b := c.broker
-	return map[string]any{
+	o := map[string]any{
 		"mode":            c.Mode,
 		"queue":           c.config(run).QueueName(),
 		"queue_type":      b.QueueType,
@@ -293,6 +310,8 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 		"header_bytes":    HeaderSize,
 		"message_bytes":   max(run.PayloadBytes, HeaderSize),
 	}
+	c.Messages.Record(o, false)
+	return o
 }
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {

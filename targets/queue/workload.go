@@ -14,6 +14,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Workload is a queue run: it declares the run's queue, starts the
@@ -50,6 +51,8 @@ type Workload struct {
 	stopOnce      sync.Once
 	closed        bool
 	leftQueue     bool // Close could not delete the queue
+
+	clocks messages.Clocks // the producers' encode time, typed messages only
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -119,7 +122,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		return results.Target{}, err
 	}
 	w.spec = &consumerSpec{
-		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery,
+		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery, check: messages.OrderCheck(cfg.Encoding),
 		acct: &consumerAccounting{run: w.runTag, ledger: w.ledger, producers: cfg.Producers},
 	}
 	for j := range cfg.Consumers {
@@ -242,8 +245,20 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	drained := time.Since(drainStart)
 	w.stopConsumers()
 	acct := w.ledger.count()
+	if settled {
+		var none int64
+		acct.Measured.Unread, acct.Warmup.Unread = &none, &none
+	} else if depth, ok := w.queueDepth(); ok {
+		splitUnread(&acct, depth)
+	}
 	d := acct.Measured
+	for _, c := range w.consumers {
+		d.Invalid += c.invalid.Load()
+	}
 	r.Counts.Delivery = &d
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
 
 	// Latencies. In one-way mode the engine timed each publish under its
 	// name (OperationLatency); in rpc mode the producers timed the confirms.
@@ -315,11 +330,13 @@ func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.D
 	cfg := w.cfg
 	var n []string
 	if err := w.brokerErr(); err != nil {
-		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (messages still on the broker count as lost or outstanding)", err))
-	} else if !settled && interrupted {
-		n = append(n, "the run was interrupted, so the queue was not drained: messages still on their way count as lost (confirmed) or outstanding (unconfirmed)")
+		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (the queue could not be counted, so confirmed messages still on the broker count as lost, unconfirmed ones as outstanding)", err))
 	} else if !settled {
-		n = append(n, fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v): what had not arrived is counted as lost (confirmed) or outstanding (unconfirmed)", drained.Seconds(), cfg.DrainTimeout))
+		why := fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v)", drained.Seconds(), cfg.DrainTimeout)
+		if interrupted {
+			why = "the run was interrupted, so the queue was not drained"
+		}
+		n = append(n, why+": "+unreadNote(a.Measured))
 	}
 	w.lostMu.Lock()
 	blocked, reason := w.blockedFor, w.blockedReason

@@ -1,7 +1,8 @@
 // Package rest is the REST transport: an HTTP echo target and the client
 // that drives load at it. The echo contract is small on purpose, so that a
 // user's own service can implement it: POST /echo answers 200 with the
-// request body; GET /healthz answers 200.
+// request body; GET /healthz answers 200. With a typed encoding the client
+// posts orders to POST /orders instead (orders.go).
 package rest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -28,6 +31,9 @@ type Server struct {
 	*transport.Relistener
 	h2c   bool
 	delay atomic.Int64 // ns added to each echo (a slow fault)
+	// orders, when set by TakeOnly, answers POST /orders in place of the
+	// default handler's, in every life of the target.
+	orders atomic.Pointer[http.Handler]
 }
 
 // Listen binds the echo target to addr ("127.0.0.1:0" picks a free port).
@@ -59,6 +65,11 @@ func (s *Server) newInstance() transport.Instance {
 		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// net/http logs every failed accept ("http: Accept error: ... too
+		// many open files; retrying in 5ms"): out of descriptors, that is
+		// a wall of lines on the terminal. The clients' errors count and
+		// class the same condition, once, in the result.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
@@ -78,6 +89,10 @@ func (s *Server) handler() http.Handler {
 				t.Stop()
 				return
 			}
+		}
+		if o := s.orders.Load(); o != nil && r.Method == http.MethodPost && r.URL.Path == OrdersPath {
+			(*o).ServeHTTP(w, r)
+			return
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -113,6 +128,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 func Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /echo", echo)
+	mux.Handle("POST "+OrdersPath, OrdersHandler(messages.JSON, messages.Protobuf))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
