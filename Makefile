@@ -64,6 +64,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./scenarios/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./bench/fault/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/nats/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProc$$' -fuzztime 30s ./bench/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime 30s ./targets/messages/

@@ -218,7 +218,7 @@ func (rep *CheckReport) checkRegressions(base, cur []*runGroup, o CheckOptions) 
 func center(g *runGroup, m Metric, source string) (MetricSummary, error) {
 	ms, err := summariseMetric(g.runs, m, source, newMergedHistograms(g.runs))
 	if err != nil {
-		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) {
+		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) || errors.Is(err, ErrNoResilience) {
 			return ms, fmt.Errorf("%w: %s: %v", ErrCheckSetup, g.name, err)
 		}
 		return ms, fmt.Errorf("%s: %w", g.name, err)
@@ -321,6 +321,13 @@ func (rep *CheckReport) checkThresholds(cur []*runGroup, o CheckOptions) error {
 		for _, g := range matched {
 			for _, t := range e.Rules {
 				c, err := center(g, t.Metric, o.PercentileSource)
+				if errors.Is(err, ErrNotRecovered) {
+					rep.Rows = append(rep.Rows, CheckRow{
+						Group: g.name, Kind: "threshold", Metric: t.Metric.Name, Unit: t.Metric.Unit(),
+						Limit: t.Text, metric: t.Metric, Status: StatusFail, Reason: "did not recover within the run",
+					})
+					continue
+				}
 				if err != nil {
 					return err
 				}

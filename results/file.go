@@ -141,7 +141,7 @@ func (r *Result) Validate() error {
 			return fmt.Errorf("subscribers[%d].end_to_end: %v", i, err)
 		}
 	}
-	return nil
+	return r.Resilience.validate()
 }
 
 func describeJSONError(data []byte, err error) string {

@@ -36,6 +36,8 @@ const (
 	kindCount
 	// kindCost is microseconds of work per operation: lower is better.
 	kindCost
+	// kindSeconds is a duration in seconds (recovery): lower is better.
+	kindSeconds
 )
 
 // Metric names that are not latency figures.
@@ -49,6 +51,10 @@ const (
 	// MetricUnsent counts operations due in the measured period but never
 	// sent (open loop).
 	MetricUnsent = "unsent"
+	// Of runs with faults: the recovery time in seconds, and the error
+	// rate of the caller's operations during the faults' window.
+	MetricRecovery       = "recovery_s"
+	MetricFaultErrorRate = "fault_error_rate"
 )
 
 // Delivery counts of brokered runs, gateable like any metric.
@@ -110,7 +116,7 @@ func knownLatencyKind(k string) bool {
 }
 
 // metricHelp lists what ParseMetric accepts, for error messages.
-const metricHelp = "ops_per_s, bytes_per_s, error_rate, failed_rate, unsent, lost, unread, duplicates, out_of_order, redelivered, or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
+const metricHelp = "ops_per_s, bytes_per_s, error_rate, failed_rate, unsent, lost, unread, duplicates, out_of_order, redelivered, recovery_s and fault_error_rate (runs with faults), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
 
 // ParseMetric reads a metric name. Unknown names are an error, never
 // ignored: a misspelled metric in a CI gate must not pass silently.
@@ -121,8 +127,10 @@ func ParseMetric(s string) (Metric, error) {
 		return Metric{Name: MetricOpsPerS, kind: kindRate}, nil
 	case MetricBytesPerS:
 		return Metric{Name: MetricBytesPerS, kind: kindRate}, nil
-	case MetricErrorRate, MetricFailedRate:
+	case MetricErrorRate, MetricFailedRate, MetricFaultErrorRate:
 		return Metric{Name: s, kind: kindFraction}, nil
+	case MetricRecovery:
+		return Metric{Name: MetricRecovery, kind: kindSeconds}, nil
 	case MetricUnsent, MetricLost, MetricUnread, MetricDuplicates, MetricOutOfOrder, MetricRedelivered:
 		return Metric{Name: s, kind: kindCount}, nil
 	}
@@ -187,6 +195,8 @@ func (m Metric) Unit() string {
 		return "B/s"
 	case m.kind == kindRate:
 		return "ops/s"
+	case m.kind == kindSeconds:
+		return "s"
 	case m.kind == kindCost:
 		return "µs"
 	}
@@ -202,6 +212,10 @@ func (m Metric) Header() string {
 		return "B/s"
 	case MetricErrorRate:
 		return "errors"
+	case MetricFaultErrorRate:
+		return "fault errors"
+	case MetricRecovery:
+		return "recovery"
 	case MetricFailedRate:
 		return "failed"
 	case MetricDuplicates:
@@ -236,6 +250,8 @@ func (m Metric) Format(v float64) string {
 		return FormatBytes(v) + "/s"
 	case m.kind == kindRate:
 		return FormatRate(v)
+	case m.kind == kindSeconds:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
 	case m.kind == kindCost:
 		return FormatNS(v * 1e3)
 	}
@@ -264,6 +280,14 @@ func errMissingLatency(r *Result, kind string) error {
 	return &missingLatency{fmt.Sprintf("%s result has no %q latency (it has %s)", r.Transport, kind, strings.Join(r.LatencyNames(), ", "))}
 }
 
+// ErrNoResilience is wrapped when a metric of runs with faults is read
+// from a run without them.
+var ErrNoResilience = errors.New("no resilience figures")
+
+// ErrNotRecovered is returned for recovery_s of a run that did not
+// recover before it ended.
+var ErrNotRecovered = errors.New("did not recover within the run")
+
 // ErrNoSamples is wrapped when a metric has no value because nothing was
 // measured: a latency with no samples, an error rate of no operation, a
 // count the result did not keep. It is never read as 0.
@@ -290,6 +314,18 @@ func (e *noDelivery) Is(target error) bool { return target == ErrNoDelivery }
 func (m Metric) Value(r *Result) (float64, error) {
 	if m.kind != kindLatency && r.Asked() == 0 {
 		return 0, errNoSamples("the run was asked for no operation in its measured period")
+	}
+	if m.kind == kindSeconds || m.Name == MetricFaultErrorRate {
+		rs := r.Resilience
+		switch {
+		case rs == nil:
+			return 0, fmt.Errorf("%w: the %s result had no faults (run it with --fault)", ErrNoResilience, r.Transport)
+		case m.Name == MetricFaultErrorRate:
+			return rs.During.ErrorRate(), nil
+		case rs.RecoveryS == nil:
+			return 0, ErrNotRecovered
+		}
+		return *rs.RecoveryS, nil
 	}
 	switch m.Name {
 	case MetricOpsPerS:

@@ -89,6 +89,10 @@ type Result struct {
 	// GroupJoinS is the time consumer groups took to join before measuring
 	// started (event transport); it is kept out of latency and throughput.
 	GroupJoinS float64 `json:"group_join_s,omitempty"`
+	// Faults were injected during the run; Resilience splits its figures
+	// by their window. Both are absent from runs without faults.
+	Faults     []Fault     `json:"faults,omitempty"`
+	Resilience *Resilience `json:"resilience,omitempty"`
 	// Resources is what the commsbench process itself used during the run.
 	Resources *Resources `json:"resources,omitempty"`
 	// Notes are plain sentences a reader must see beside the numbers
@@ -229,6 +233,12 @@ type TimelinePoint struct {
 	Errors int64   `json:"errors"`
 	P50NS  int64   `json:"p50_ns,omitempty"`
 	P99NS  int64   `json:"p99_ns,omitempty"`
+	// ErrorClasses splits Errors by class (absent in files written before
+	// it was recorded, and in seconds without errors).
+	ErrorClasses map[string]int64 `json:"error_classes,omitempty"`
+	// Backlog is the most messages waiting (sent, not yet received) seen
+	// in the second, when the run measured it (runs with faults, brokers).
+	Backlog *int64 `json:"backlog,omitempty"`
 }
 
 // Subscriber is one consumer group of an event run.

@@ -344,6 +344,9 @@ func writeText(w io.Writer, r *Result) error {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
+	if err := writeResilienceText(w, r); err != nil {
+		return err
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
@@ -404,6 +407,7 @@ func writeMarkdown(w io.Writer, r *Result) error {
 			fmt.Fprintf(w, "\n%s\n", escapeMD(l))
 		}
 	}
+	writeResilienceMarkdown(w, r)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n> %s\n", escapeMD(n))
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 )
 
 // MaxPayloadBytes bounds a payload: the engine's bound.
@@ -72,6 +73,8 @@ type Scenario struct {
 	Options []Option
 	Payload Payload
 	Load    Load
+	// Faults are injected into the run (faults: in the file), parsed.
+	Faults []fault.Fault
 	// Pos is where the scenario starts (its file, or its entry in a suite).
 	Pos Pos
 }

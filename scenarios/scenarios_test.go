@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/commsbench/commsbench/bench/fault"
 )
 
 // TestBuiltinsLoadAndValidate opens every built-in file: each scenario
@@ -142,6 +144,12 @@ func TestBadFiles(t *testing.T) {
 		{"suite inline entry", "name: s\nscenarios:\n  - name: a\n    transport: rest\n    load: {rate: -3}\n", "bad.yaml:5: scenarios[0].load.rate: -3 is negative"},
 		// Suite: two entries with one name.
 		{"suite duplicate scenario", "name: s\nscenarios:\n  - {name: a, transport: rest}\n  - {name: a, transport: grpc}\n", `bad.yaml:4: scenarios[1]: scenario "a" is already in the suite`},
+		// A fault that does not parse names its item and shows the grammar.
+		{"bad fault", "name: a\ntransport: rest\nfaults:\n  - down@1s+1s\n  - down@5s\n", "bad.yaml:5: faults[1]: fault \"down@5s\": no +DURATION after the start; write a fault as KIND@START+DURATION"},
+		// Faults are a list, even of one.
+		{"fault not a list", "name: a\ntransport: rest\nfaults: down@1s+1s\n", "bad.yaml:3: faults: the text \"down@1s+1s\": write a list of faults"},
+		// Two faults of one kind at once.
+		{"faults overlap", "name: a\ntransport: rest\nfaults: [down@1s+2s, down@2s+1s]\n", "bad.yaml:3: faults: faults down@1s+2s and down@2s+1s overlap"},
 		// Suite: an empty list.
 		{"suite empty", "name: s\nscenarios: []\n", "bad.yaml:2: scenarios: must be a list"},
 	}
@@ -293,6 +301,20 @@ func TestOptionsKeepOrderAndPositions(t *testing.T) {
 	}
 	if v, ok := doc.Scenario.Option("prefetch"); !ok || v != "50" {
 		t.Errorf("Option(prefetch) = %q, %v", v, ok)
+	}
+}
+
+func TestFaultsAreParsed(t *testing.T) {
+	doc, err := Parse("s.yaml", []byte("name: a\ntransport: queue\nfaults:\n  - down@5s+5s\n  - slow@11s+2s,delay=20ms\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []fault.Fault{
+		{Kind: fault.Down, Start: 5 * time.Second, Duration: 5 * time.Second},
+		{Kind: fault.Slow, Start: 11 * time.Second, Duration: 2 * time.Second, Delay: 20 * time.Millisecond},
+	}
+	if !slices.Equal(doc.Scenario.Faults, want) {
+		t.Errorf("faults %+v, want %+v", doc.Scenario.Faults, want)
 	}
 }
 

@@ -52,6 +52,8 @@ type RunOptions struct {
 	PayloadContent []byte
 	// Count repeats the run, each with a fresh workload (see run_count.go).
 	Count int
+	// Faults are --fault, or a scenario's faults: (see run_faults.go).
+	Faults faultList
 }
 
 func newRunOptions() *RunOptions {
@@ -83,6 +85,7 @@ func (o *RunOptions) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.Label, "label", "", "free text stored in the result, to tell runs apart")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary and no progress line")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole process during the run (go tool pprof FILE), to see where the time goes")
+	fl.Var(&o.Faults, "fault", faultUsage)
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
 }
 

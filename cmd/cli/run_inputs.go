@@ -96,6 +96,8 @@ func reservedOption(name string) (string, bool) {
 		return fmt.Sprintf("a load setting: write it under load: (load.%s)", name), true
 	case "payload-size", "payload-file":
 		return "write the payload as payload.size or payload.template", true
+	case "fault":
+		return "write faults as a list under faults:", true
 	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
@@ -185,6 +187,9 @@ func (in *runInputs) applyScenario(sc *scenarios.Scenario) error {
 	if l.Timeout > 0 {
 		s.Timeout, in.given["timeout"] = l.Timeout, true
 	}
+	if len(sc.Faults) > 0 {
+		s.Faults.faults = sc.Faults
+	}
 	return nil
 }
 
@@ -251,6 +256,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 	if err := in.ct.validate(in.t, in.opts); err != nil {
 		return nil, err
 	}
+	if err := checkFaults(in.t, o.Faults.faults, o); err != nil {
+		return nil, err
+	}
 	req := &runRequest{
 		Transport: in.t,
 		Config:    in.cfg,
@@ -263,6 +271,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 			Connections:      o.Connections,
 			PayloadBytes:     int(o.Payload),
 			Payload:          o.PayloadContent,
+			Faults:           o.Faults.faults,
 			Warn:             func(s string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", s) },
 		},
 		Label:      o.Label,
@@ -293,6 +302,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Timeout:      o.Timeout,
 		PayloadBytes: req.Run.PayloadBytes,
 		Connections:  req.Run.Connections,
+		Faults:       req.Run.Faults,
 	}
 	return req, nil
 }

@@ -66,6 +66,13 @@ func TestBadInput(t *testing.T) {
 		{"unreachable target", []string{"run", "rest", "--target", dead, "--duration", "1s"}, ExitFailure, "cannot reach the target at http://" + dead + "/echo"},
 		{"target is not an address", []string{"run", "rest", "--target", "https://x:1"}, ExitUsage, "only http:// targets are supported"},
 		{"profile in a missing directory", []string{"run", "rest", "--requests", "1", "--cpuprofile", "/nonexistent/dir/cpu.prof"}, ExitFailure, "--cpuprofile: cannot write /nonexistent/dir/cpu.prof"},
+		{"fault that does not parse", []string{"run", "rest", "--fault", "down@5s"}, ExitUsage, "write a fault as KIND@START+DURATION"},
+		{"fault of an unknown kind", []string{"run", "rest", "--fault", "crash@1s+1s"}, ExitUsage, `no kind "crash"`},
+		{"fault a transport cannot apply", []string{"run", "event", "--fault", "network@1s+1s,latency=5ms"}, ExitUsage, "the event transport cannot apply a network fault (asked for network@1s+1s,latency=5ms); it takes down, slow"},
+		{"fault against an external target", []string{"run", "rest", "--target", "127.0.0.1:1", "--fault", "down@1s+1s"}, ExitUsage, "faults apply to the embedded target"},
+		{"fault past the end", []string{"run", "rest", "--duration", "5s", "--fault", "down@4s+2s"}, ExitUsage, "after the measured period"},
+		{"fault of a transport without faults", []string{"run", "nats", "--fault", "down@1s+1s"}, ExitUsage, "the nats transport takes no faults (asked for down@1s+1s)"},
+		{"fault without a clock", []string{"run", "rest", "--requests", "10", "--fault", "down@1s+1s"}, ExitUsage, "give --duration"},
 		{"serve without transport", []string{"serve"}, ExitUsage, "name a transport"},
 		{"serve on a bad address", []string{"serve", "rest", "--addr", "127.0.0.1:99999"}, ExitFailure, "rest: listen on 127.0.0.1:99999"},
 	}

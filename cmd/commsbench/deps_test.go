@@ -78,14 +78,14 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 		}
 	}
 	switch pkg {
-	case "results":
+	case "results", "bench/fault":
 		return in(), true
-	case "bench", "report":
+	case "bench":
+		return in("results", "bench/fault"), true
+	case "report":
 		return in("results"), true
-	case "scenarios":
-		return in("bench", "results"), true
-	case "targets/transport", "targets/containers":
-		return in("bench", "results"), true
+	case "scenarios", "targets/transport", "targets/containers":
+		return in("bench", "bench/fault", "results"), true
 	case "targets/messages":
 		return in(), true
 	case "targets/registry":
@@ -105,7 +105,7 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 			if d, isT := transportOf(dep); isT {
 				return d == own
 			}
-			return in("bench", "results", "targets/transport", "targets/messages")(dep)
+			return in("bench", "bench/fault", "results", "targets/transport", "targets/messages")(dep)
 		}, true
 	}
 	return nil, false

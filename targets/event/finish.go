@@ -81,6 +81,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	r.Throughput.ConsumedPerS = consumedPerS
 	r.Throughput.ConsumedBytesPerS = consumedPerS * float64(w.cfg.PayloadBytes)
 	r.GroupJoinS = w.joinS
+	w.addPhaseLatencies(r)
 	if us, ok := w.clocks.PerOpUS(); ok {
 		r.SetClientCodecPerOpUS(us)
 	}

@@ -72,6 +72,7 @@ is written to disk and nothing is replicated.`,
 			},
 		},
 		Container: "kafka",
+		Faults:    transport.ReceiverFaults(),
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "event"
 			if r != nil && len(r.Subscribers) > 0 {

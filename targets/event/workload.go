@@ -43,7 +43,9 @@ type Workload struct {
 
 	producers   []*producer
 	subs        []*subscriber
+	membersCtx  context.Context
 	stopMembers context.CancelFunc
+	faults      faultState
 	membersDown bool
 	joinS       float64
 
@@ -140,7 +142,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 
 	joinStart := time.Now()
 	mctx, stop := context.WithCancel(context.Background())
-	w.stopMembers = stop
+	w.membersCtx, w.stopMembers = mctx, stop
 	for i, name := range GroupNames(w.cfg.Subscribers) {
 		s := newSubscriber(subscriberConfig{
 			brokers:      w.brokers,
@@ -155,6 +157,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			maxBytes:     max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
+			faults:       &w.faults,
 			readDelay:    w.cfg.readDelay,
 			check:        messages.OrderCheck(w.cfg.Encoding),
 		})

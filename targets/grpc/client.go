@@ -17,9 +17,11 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/grpc/echopb"
 	"github.com/commsbench/commsbench/targets/messages"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Modes of a gRPC run.
@@ -50,6 +52,9 @@ type Config struct {
 	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight echo. Default 5s.
 	DialTimeout time.Duration
+	// NetProxy puts a network proxy between the client and the embedded
+	// target, for network faults.
+	NetProxy bool
 	// Encoding is messages.Raw (the echo, the default) or a typed
 	// encoding: each operation is then one Orders/PlaceOrder call with an
 	// order of Items lines, whose confirmation is checked (unary only).
@@ -61,6 +66,7 @@ type Config struct {
 type Workload struct {
 	cfg       Config
 	srv       *Server
+	proxy     *transport.NetProxy
 	serveDone chan error
 	address   string
 	conns     []*grpc.ClientConn
@@ -73,7 +79,10 @@ type Workload struct {
 	clocks messages.Clocks
 }
 
-var _ bench.Workload = (*Workload)(nil)
+var (
+	_ bench.Workload = (*Workload)(nil)
+	_ bench.Injector = (*Workload)(nil)
+)
 
 // NewWorkload returns the gRPC workload for cfg.
 func NewWorkload(cfg Config) (*Workload, error) {
@@ -139,6 +148,13 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		go func() { w.serveDone <- srv.Serve() }()
 		w.address = srv.Addr()
 		kind = results.TargetEmbedded
+		if w.cfg.NetProxy {
+			p, err := transport.StartNetProxy(srv.Addr())
+			if err != nil {
+				return results.Target{}, fmt.Errorf("grpc: %w", err)
+			}
+			w.proxy, w.address = p, p.Addr()
+		}
 	} else {
 		addr, err := TargetAddress(w.cfg.Target)
 		if err != nil {
@@ -259,6 +275,16 @@ func (w *Workload) newClient(worker int) bench.Client {
 	}
 }
 
+// Inject applies a fault to the embedded target: down stops it and cuts
+// its connections until the fault ends, slow delays every call (and every
+// message of a stream).
+func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
+	if w.srv == nil {
+		return transport.InjectTarget("grpc", nil, nil, f)
+	}
+	return transport.InjectTarget("grpc", w.srv, w.proxy, f)
+}
+
 // Finish adds the client's encode and decode time of typed runs; the
 // engine's figures are the gRPC figures.
 func (w *Workload) Finish(_ context.Context, r *results.Result) error {
@@ -282,6 +308,10 @@ func (w *Workload) Close() error {
 		if err := cc.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("grpc: close connection: %w", err))
 		}
+	}
+	if w.proxy != nil {
+		w.proxy.Close()
+		w.proxy = nil
 	}
 	if w.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -72,12 +72,20 @@ var ordersServiceDesc = grpc.ServiceDesc{
 	HandlerType: (*ordersHandler)(nil),
 	Methods: []grpc.MethodDesc{{
 		MethodName: "PlaceOrder",
-		Handler: func(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+		Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 			var in frame
 			if err := dec(&in); err != nil {
 				return nil, err
 			}
-			return srv.(ordersHandler).placeOrder(ctx, in)
+			if interceptor == nil {
+				return srv.(ordersHandler).placeOrder(ctx, in)
+			}
+			// The server's interceptor (a slow fault's delay) runs for
+			// orders as for echoes.
+			info := &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + OrdersServiceName + "/PlaceOrder"}
+			return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+				return srv.(ordersHandler).placeOrder(ctx, req.(frame))
+			})
 		},
 	}},
 	Metadata: "targets/messages/messages.proto",

@@ -62,6 +62,7 @@ so that grpcurl and similar tools can talk to it too.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:9090"} },
 		},
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "gRPC"
@@ -100,6 +101,9 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 		if _, err := TargetAddress(run.Target); err != nil {
 			return transport.Usagef("--target: %v", err)
 		}
+		if err := transport.RefuseExternalFaults(run); err != nil {
+			return err
+		}
 	}
 	if run.Connections == 0 {
 		run.Connections = 1
@@ -129,6 +133,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Mode:         c.Mode,
 		PayloadBytes: run.PayloadBytes,
 		Payload:      run.Payload,
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
 	})

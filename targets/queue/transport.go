@@ -86,6 +86,7 @@ and left in place when the target stops.`,
 			},
 		},
 		Container: "rabbitmq",
+		Faults:    transport.ReceiverFaults(),
 		Describe:  describe,
 	}
 }
@@ -232,6 +233,8 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		return transport.Usagef("--consumers 0 (the queue consumed by something else, such as 'commsbench serve queue') needs --mode rpc: only replies tell a one-way run what arrived")
 	case b.Consumers == 0 && b.Queue == "":
 		return transport.Usagef("--consumers 0: name the queue the other consumers read with --queue")
+	case b.Consumers == 0 && len(run.Faults) > 0:
+		return transport.Usagef("--fault: faults apply to the run's own consumers, and --consumers 0 leaves the queue to consumers elsewhere; give --consumers 1 or more")
 	case c.InFlight < 0 || (transport.Changed(c.opts, "inflight") && c.InFlight == 0):
 		return transport.Usagef("--inflight %d: must be at least 1", c.InFlight)
 	case c.DrainTimeout < 0:

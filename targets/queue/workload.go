@@ -30,9 +30,14 @@ type Workload struct {
 
 	conns     []*amqp.Connection
 	producers []*producer
-	consumers []*consumer
-	ledger    *ledger
-	broker    Broker
+	spec      *consumerSpec
+	// consMu guards the consumers, which a down fault retires and replaces.
+	consMu     sync.Mutex
+	consumers  []*consumer
+	retired    []*consumer
+	generation int
+	ledger     *ledger
+	broker     Broker
 
 	// firstMeasuredNS is the earliest intended send of a measured message:
 	// where consumption is counted from.
@@ -116,13 +121,13 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	if err := w.declare(); err != nil {
 		return results.Target{}, err
 	}
-	spec := &consumerSpec{
+	w.spec = &consumerSpec{
 		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery, enc: cfg.Encoding,
 		acct: &consumerAccounting{run: w.runTag, ledger: w.ledger, producers: cfg.Producers},
 	}
 	for j := range cfg.Consumers {
-		conn := w.conns[(cfg.Producers+j)%len(w.conns)]
-		c, err := startConsumer(conn, spec, fmt.Sprintf("commsbench-%s-c%d", cfg.RunID, j), cfg.DialTimeout)
+		conn := w.conns[w.consumerConn(j)]
+		c, err := startConsumer(conn, w.spec, fmt.Sprintf("commsbench-%s-c%d", cfg.RunID, j), cfg.DialTimeout)
 		if err != nil {
 			return results.Target{}, fmt.Errorf("queue: consumer %d: %w", j, w.red.err(err))
 		}
@@ -269,7 +274,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	var lastRecv int64
 	if cfg.Consumers > 0 {
 		e2e := results.NewHistogram()
-		for _, c := range w.consumers {
+		for _, c := range w.allConsumers() {
 			h, last := c.snapshot()
 			e2e.Merge(h)
 			lastRecv = max(lastRecv, last)
@@ -295,6 +300,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		r.Throughput.ConsumedBytesPerS = r.Throughput.ConsumedPerS * float64(bodySize(cfg.PayloadBytes))
 	}
 
+	w.addPhaseLatencies(r)
 	r.Notes = append(r.Notes, w.notes(acct, settled, ctx.Err() != nil, drained)...)
 	return w.brokerErr()
 }
@@ -363,16 +369,27 @@ func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.D
 // stopConsumers cancels every consumer, within a bounded time.
 func (w *Workload) stopConsumers() {
 	w.stopOnce.Do(func() {
-		var wg sync.WaitGroup
-		for i, c := range w.consumers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.stop(w.conns[(w.cfg.Producers+i)%len(w.conns)], 2*time.Second)
-			}()
-		}
-		wg.Wait()
+		w.consMu.Lock()
+		defer w.consMu.Unlock()
+		w.stopEach(nil)
 	})
+}
+
+// stopEach cancels the consumers at once, each within two seconds, and
+// then calls then, if set, on each. The caller holds consMu.
+func (w *Workload) stopEach(then func(*consumer)) {
+	var wg sync.WaitGroup
+	for i, c := range w.consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.stop(w.conns[w.consumerConn(i)], 2*time.Second)
+			if then != nil {
+				then(c)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Close stops the consumers, deletes the run's queue (unless kept) and

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/messages"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Config is a REST run's transport settings.
@@ -36,6 +38,9 @@ type Config struct {
 	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight check. Default 5s.
 	DialTimeout time.Duration
+	// NetProxy puts a network proxy between the client and the embedded
+	// target, for network faults.
+	NetProxy bool
 	// Encoding is messages.Raw (the echo, the default) or a typed
 	// encoding: each operation then posts an order of Items lines to
 	// POST /orders and checks its payment confirmation.
@@ -47,6 +52,7 @@ type Config struct {
 type Workload struct {
 	cfg       Config
 	srv       *Server
+	proxy     *transport.NetProxy
 	serveDone chan error
 	endpoint  string
 	client    *http.Client // HTTP/2 (h2c)
@@ -56,7 +62,10 @@ type Workload struct {
 	clocks    messages.Clocks
 }
 
-var _ bench.Workload = (*Workload)(nil)
+var (
+	_ bench.Workload = (*Workload)(nil)
+	_ bench.Injector = (*Workload)(nil)
+)
 
 // NewWorkload returns the REST workload for cfg.
 func NewWorkload(cfg Config) *Workload {
@@ -107,6 +116,14 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		go func() { w.serveDone <- srv.Serve() }()
 		base = srv.URL()
 		kind = results.TargetEmbedded
+		if w.cfg.NetProxy {
+			p, err := transport.StartNetProxy(srv.Addr())
+			if err != nil {
+				return results.Target{}, fmt.Errorf("rest: %w", err)
+			}
+			w.proxy = p
+			base = "http://" + p.Addr()
+		}
 	} else {
 		var err error
 		if base, err = BaseURL(base); err != nil {
@@ -201,6 +218,15 @@ func (w *Workload) newClient(worker int) *client {
 	return c
 }
 
+// Inject applies a fault to the embedded target: down stops it and drops
+// its connections until the fault ends, slow delays every echo.
+func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
+	if w.srv == nil {
+		return transport.InjectTarget("rest", nil, nil, f)
+	}
+	return transport.InjectTarget("rest", w.srv, w.proxy, f)
+}
+
 // Finish adds the client's encode and decode time of typed runs; the
 // engine's figures are the REST figures.
 func (w *Workload) Finish(_ context.Context, r *results.Result) error {
@@ -217,6 +243,9 @@ func (w *Workload) Close() error {
 	}
 	if w.pool != nil {
 		w.pool.close()
+	}
+	if w.proxy != nil {
+		w.proxy.Close()
 	}
 	if w.srv == nil {
 		return nil

@@ -87,12 +87,6 @@ func placeOrder(w http.ResponseWriter, r *http.Request, enc messages.Encoding) {
 // a real service that speaks one of them would: POST /orders in another
 // is answered 415 with the Accept-Post header listing those it takes.
 func (s *Server) TakeOnly(accept ...messages.Encoding) {
-	all, orders := s.srv.Handler, OrdersHandler(accept...)
-	s.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == OrdersPath {
-			orders.ServeHTTP(w, r)
-			return
-		}
-		all.ServeHTTP(w, r)
-	})
+	orders := OrdersHandler(accept...)
+	s.orders.Store(&orders)
 }

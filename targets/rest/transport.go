@@ -46,6 +46,7 @@ POST /orders with the order's confirmation (json, protobuf).`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
@@ -79,6 +80,9 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 		if _, err := BaseURL(run.Target); err != nil {
 			return transport.Usagef("--target: %v", err)
 		}
+		if err := transport.RefuseExternalFaults(run); err != nil {
+			return err
+		}
 	}
 	if run.Connections == 0 {
 		run.Connections = min(run.Concurrency, maxAutoConnections)
@@ -105,6 +109,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Connections:  run.Connections,
 		PayloadBytes: run.PayloadBytes,
 		Payload:      run.Payload,
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
 	}), nil
