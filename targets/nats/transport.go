@@ -121,7 +121,7 @@ func describeMode(r *results.Result) transport.Mechanism {
 		}
 		return transport.Mechanism{Name: "NATS publish", Prose: "NATS publish/subscribe", Kind: transport.Event}
 	case ModeJetStream:
-		return transport.Mechanism{Name: "NATS JetStream", Prose: "a NATS JetStream stream", Kind: transport.Oneway}
+		return transport.Mechanism{Name: "NATS JetStream", Prose: "NATS JetStream", Kind: transport.Oneway}
 	}
 	return transport.Mechanism{Name: "NATS request", Prose: "NATS request-reply", Kind: transport.RPC}
 }
