@@ -63,6 +63,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./scenarios/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseShard$$' -fuzztime 30s ./bench/
 
 clean:
 	rm -rf bin

@@ -257,3 +257,10 @@ func mergeTimelines(rs []*Result) []TimelinePoint {
 	sort.Slice(out, func(i, j int) bool { return out[i].TS < out[j].TS })
 	return out
 }
+
+// ShardRunID is the id shard index of count of run id gives its workload,
+// which names the shard's queue or topic: its own, so that its consumers
+// account for its own producers' messages exactly.
+func ShardRunID(id string, index, count int) string {
+	return fmt.Sprintf("%s-s%dof%d", id, index, count)
+}

@@ -52,6 +52,8 @@ type RunOptions struct {
 	PayloadContent []byte
 	// Count repeats the run, each with a fresh workload (see run_count.go).
 	Count int
+	// Dist makes the run a shard of a load (see run_shard.go).
+	Dist shardFlags
 }
 
 func newRunOptions() *RunOptions {
@@ -84,6 +86,7 @@ func (o *RunOptions) addFlags(fl *pflag.FlagSet) {
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary and no progress line")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole process during the run (go tool pprof FILE), to see where the time goes")
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
+	o.Dist.addFlags(fl)
 }
 
 // runGCPercent is the GOGC of REST and gRPC runs. Their heap is a few
@@ -141,7 +144,8 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	run := req.Run
-	run.ID = newRunID(f.Now())
+	runID, workloadID := req.Dist.ids(f.Now())
+	run.ID = workloadID
 	run.Abort = func(error) { cancel() }
 	w, err := req.Config.Workload(run)
 	if err != nil {
@@ -175,6 +179,7 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	req.record(f, res, run)
+	res.RunID = runID
 	if werr := writeRunOutputs(f, req.Output, res); werr != nil {
 		return res, &ExitError{Code: ExitFailure, Err: werr}
 	}
@@ -307,6 +312,9 @@ func newCmdRunTransport(f *Factory, t transport.Transport) *cobra.Command {
 			req, err := in.request(f)
 			if err != nil {
 				return err
+			}
+			if req.Dist.Shards > 1 {
+				return executeShards(cmd.Context(), f, req)
 			}
 			_, err = executeRun(cmd.Context(), f, req, nil)
 			return err

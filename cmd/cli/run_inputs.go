@@ -96,7 +96,7 @@ func reservedOption(name string) (string, bool) {
 		return fmt.Sprintf("a load setting: write it under load: (load.%s)", name), true
 	case "payload-size", "payload-file":
 		return "write the payload as payload.size or payload.template", true
-	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile":
+	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
 	return "", false
@@ -219,6 +219,8 @@ type runRequest struct {
 	Scenario, Phase string
 	Containers      containerFlags
 	Output          runOutput
+	// Dist is the run's part of a sharded load.
+	Dist distribution
 }
 
 // payloadSource is where a run's payload came from.
@@ -293,6 +295,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Timeout:      o.Timeout,
 		PayloadBytes: int(o.Payload),
 		Connections:  req.Run.Connections,
+	}
+	if err := req.distribute(f.Now(), o); err != nil {
+		return nil, err
 	}
 	return req, nil
 }
