@@ -141,7 +141,7 @@ func optionsDiffer(a, b *Result) bool {
 // finish marks out as the merge of p's shards.
 func (p *shardParts) finish(out *Result, present int) {
 	out.RunID = p.runID
-	out.Shard = &Shard{Count: p.count, StartAt: p.measureStart, Merged: true}
+	out.Shard = &Shard{Count: p.count, StartAt: p.measureStart.Add(-time.Duration(out.Load.WarmupS * float64(time.Second))), Merged: true}
 	if len(p.missing) == 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("all %d shards of run %s merged; the timeline is aligned by the wall clock", p.count, p.runID))
 		return

@@ -314,7 +314,7 @@ func newCmdRunTransport(f *Factory, t transport.Transport) *cobra.Command {
 				return err
 			}
 			if req.Dist.Shards > 1 {
-				return executeShards(cmd.Context(), f, req)
+				return executeShards(cmd.Context(), f, req, cmd.Flags())
 			}
 			_, err = executeRun(cmd.Context(), f, req, nil)
 			return err

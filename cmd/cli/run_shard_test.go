@@ -2,11 +2,15 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/registry"
 )
 
 func TestBadShardInput(t *testing.T) {
@@ -62,5 +66,35 @@ func TestShardRecordsItsPart(t *testing.T) {
 	// On a busy machine some may be late past the end: asked is exact.
 	if want := int64(100); res.Asked() != want {
 		t.Errorf("shard sent %d (unsent %d, notes %q), want %d (200/s for 0.5s)", res.Counts.Sent, res.Counts.Unsent, res.Notes, want)
+	}
+}
+
+// A shard's command line keeps the run's flags and drops those that say
+// where the whole run's result goes or which part a process is.
+func TestShardArgs(t *testing.T) {
+	rest, ok := registry.Lookup("rest")
+	if !ok {
+		t.Fatal("no rest transport")
+	}
+	in := newRunInputs(rest)
+	fs := pflag.NewFlagSet("rest", pflag.ContinueOnError)
+	in.addFlags(fs)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"nothing to drop", []string{"run", "rest", "--rate", "5"}, []string{"run", "rest", "--rate", "5"}},
+		{"value apart", []string{"run", "rest", "--shards", "4", "--rate", "5", "-o", "x.json"}, []string{"run", "rest", "--rate", "5"}},
+		{"value joined", []string{"run", "rest", "--shards=4", "--out=x.json", "--label", "a"}, []string{"run", "rest", "--label", "a"}},
+		{"bool flags take no value", []string{"run", "rest", "-q", "--rate", "5", "--quiet"}, []string{"run", "rest", "--rate", "5"}},
+		{"a value that looks like a flag's", []string{"run", "rest", "--label", "--out"}, []string{"run", "rest", "--label", "--out"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := shardArgs(tt.args, fs, fanOutFlags); !slices.Equal(got, tt.want) {
+				t.Errorf("shardArgs(%q) = %q, want %q", tt.args, got, tt.want)
+			}
+		})
 	}
 }
