@@ -64,6 +64,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseShard$$' -fuzztime 30s ./bench/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMarked$$' -fuzztime 30s ./results/
 
 clean:
 	rm -rf bin

@@ -241,7 +241,7 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 func writeRunOutputs(f *Factory, o runOutput, res *results.Result) error {
 	summaryOut := f.IO.Out
 	if o.Out == "-" {
-		if err := results.Encode(f.IO.Out, res); err != nil {
+		if err := encodeStdout(f, res); err != nil {
 			return err
 		}
 		summaryOut = f.IO.ErrOut
