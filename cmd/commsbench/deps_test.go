@@ -81,6 +81,9 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 		return in(), true
 	case "bench", "report":
 		return in("results"), true
+	case "kube":
+		// The only package that imports the Kubernetes client.
+		return in("results"), true
 	case "scenarios":
 		return in("bench", "results"), true
 	case "targets/transport", "targets/containers":
