@@ -12,7 +12,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
+	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/commsbench/commsbench/results"
 )
@@ -28,8 +29,12 @@ type Progress struct {
 
 // Collector creates a Job of shards, waits for it and reads the shards'
 // results back from the pods' logs.
+//
+// It takes the two typed clients it needs rather than the whole clientset,
+// which would link a client for every API group into the binary.
 type Collector struct {
-	Client    kubernetes.Interface
+	Jobs      batchclient.JobsGetter
+	Pods      coreclient.PodsGetter
 	Namespace string
 	// Poll is how often the Job's status is read (default 2s).
 	Poll time.Duration
@@ -41,7 +46,7 @@ type Collector struct {
 
 // Create creates job in the Collector's namespace.
 func (c *Collector) Create(ctx context.Context, job *batchv1.Job) error {
-	_, err := c.Client.BatchV1().Jobs(c.Namespace).Create(ctx, job, metav1.CreateOptions{})
+	_, err := c.Jobs.Jobs(c.Namespace).Create(ctx, job, metav1.CreateOptions{})
 	if err != nil {
 		return fmt.Errorf("create job %s in namespace %s: %w", job.Name, c.Namespace, err)
 	}
@@ -58,7 +63,7 @@ func (c *Collector) Wait(ctx context.Context, name string, pods int) (Progress, 
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		job, err := c.Client.BatchV1().Jobs(c.Namespace).Get(ctx, name, metav1.GetOptions{})
+		job, err := c.Jobs.Jobs(c.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return Progress{}, fmt.Errorf("read job %s: %w", name, err)
 		}
@@ -91,7 +96,7 @@ func finished(job *batchv1.Job) bool {
 // succeeded. problems says, per shard that has none, why; such a shard
 // is missing from a merge of the results.
 func (c *Collector) Results(ctx context.Context, name string) (rs []*results.Result, problems []string, err error) {
-	list, err := c.Client.CoreV1().Pods(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + name})
+	list, err := c.Pods.Pods(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + name})
 	if err != nil {
 		return nil, nil, fmt.Errorf("list the pods of job %s: %w", name, err)
 	}
@@ -134,7 +139,7 @@ func (c *Collector) logs(ctx context.Context, pod *corev1.Pod) ([]byte, error) {
 		return c.Logs(ctx, pod)
 	}
 	limit := int64(maxLogBytes)
-	rc, err := c.Client.CoreV1().Pods(c.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, LimitBytes: &limit}).Stream(ctx)
+	rc, err := c.Pods.Pods(c.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, LimitBytes: &limit}).Stream(ctx)
 	if err != nil {
 		return nil, err
 	}

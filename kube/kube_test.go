@@ -94,7 +94,7 @@ func TestCollectorCollectsTheShardsResults(t *testing.T) {
 	client := fake.NewClientset()
 	var progress []kube.Progress
 	logs := map[string][]byte{}
-	c := &kube.Collector{Client: client, Namespace: "bench", Poll: 10 * time.Millisecond,
+	c := &kube.Collector{Jobs: client.BatchV1(), Pods: client.CoreV1(), Namespace: "bench", Poll: 10 * time.Millisecond,
 		Progress: func(p kube.Progress) { progress = append(progress, p) },
 		Logs:     func(_ context.Context, pod *corev1.Pod) ([]byte, error) { return logs[pod.Name], nil }}
 	s := spec()

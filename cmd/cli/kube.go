@@ -12,7 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/client-go/kubernetes"
+	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
+	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/commsbench/commsbench/bench"
@@ -124,14 +125,14 @@ Exit codes: 0 done, 1 the Job or a shard failed, 2 bad flags, 130 interrupted.`,
 			if err != nil {
 				return err
 			}
-			client, ns, err := o.client(f)
+			c, ns, err := o.collector(f)
 			if err != nil {
 				return err
 			}
 			if !cmd.Flags().Changed("namespace") && ns != "" {
 				spec.Namespace = ns
 			}
-			c := &kube.Collector{Client: client, Namespace: spec.Namespace}
+			c.Namespace = spec.Namespace
 			return runKubeJob(cmd.Context(), f, o, c, spec)
 		},
 	}
@@ -231,9 +232,9 @@ func (o *kubeOptions) output(f *Factory) (io.Writer, func() error, error) {
 	}, nil
 }
 
-// client connects to the cluster of the kubeconfig, and returns the
+// collector connects to the cluster of the kubeconfig, and returns the
 // namespace of its current context.
-func (o *kubeOptions) client(f *Factory) (kubernetes.Interface, string, error) {
+func (o *kubeOptions) collector(f *Factory) (*kube.Collector, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if o.Kubeconfig != "" {
 		rules.ExplicitPath = o.Kubeconfig
@@ -246,11 +247,15 @@ func (o *kubeOptions) client(f *Factory) (kubernetes.Interface, string, error) {
 		return nil, "", &ExitError{Code: ExitFailure, Err: fmt.Errorf("no cluster to run on: %w; give --kubeconfig, or use kube job and kubectl", err)}
 	}
 	ns, _, _ := cfg.Namespace()
-	client, err := kubernetes.NewForConfig(rest)
+	jobs, err := batchclient.NewForConfig(rest)
 	if err != nil {
 		return nil, "", &ExitError{Code: ExitFailure, Err: fmt.Errorf("connect to the cluster: %w", err)}
 	}
-	return client, ns, nil
+	pods, err := coreclient.NewForConfig(rest)
+	if err != nil {
+		return nil, "", &ExitError{Code: ExitFailure, Err: fmt.Errorf("connect to the cluster: %w", err)}
+	}
+	return &kube.Collector{Jobs: jobs, Pods: pods}, ns, nil
 }
 
 // runKubeJob creates the Job, waits for it with progress, collects the
