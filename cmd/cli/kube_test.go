@@ -1,11 +1,21 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/commsbench/commsbench/kube"
+	"github.com/commsbench/commsbench/results"
 )
 
 func TestKubeJob(t *testing.T) {
@@ -61,5 +71,62 @@ func TestKubeJobBadInput(t *testing.T) {
 				t.Errorf("stderr %q does not say %q", errOut, tt.msg)
 			}
 		})
+	}
+}
+
+// kube run's control flow against the fake clientset: the Job is created
+// with the planned spec, waited for, and the pods' results merged; a pod
+// without a result makes the merge partial and the command exit 1.
+func TestKubeRunMergesThePodsResults(t *testing.T) {
+	ctx := context.Background()
+	f, out, errOut := testFactory("kube", "run", "--pods", "2", "rest", "--rate", "100")
+	o := &kubeOptions{Pods: 2, CPU: "1", Memory: "64Mi", StartDelay: time.Minute, Namespace: "bench", Format: results.FormatText}
+	spec, err := o.plan(f, []string{"rest", "--rate", "100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := fake.NewClientset()
+	logs := map[string][]byte{}
+	c := &kube.Collector{Jobs: client.BatchV1(), Pods: client.CoreV1(), Namespace: "bench", Poll: 10 * time.Millisecond,
+		Logs: func(_ context.Context, pod *corev1.Pod) ([]byte, error) { return logs[pod.Name], nil }}
+	// The cluster's part, once the Job exists: pod 0 wrote its result,
+	// pod 1 failed before writing one.
+	go func() {
+		for {
+			job, err := client.BatchV1().Jobs("bench").Get(ctx, spec.Name, metav1.GetOptions{})
+			if err != nil {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			for i, phase := range []corev1.PodPhase{corev1.PodSucceeded, corev1.PodFailed} {
+				name := fmt.Sprintf("%s-%d", spec.Name, i)
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "bench",
+					Labels:      map[string]string{batchv1.JobNameLabel: spec.Name},
+					Annotations: map[string]string{batchv1.JobCompletionIndexAnnotation: strconv.Itoa(i)}},
+					Status: corev1.PodStatus{Phase: phase}}
+				_, _ = client.CoreV1().Pods("bench").Create(ctx, pod, metav1.CreateOptions{})
+			}
+			var b bytes.Buffer
+			r := &results.Result{Schema: results.SchemaVersion, Tool: results.Tool{Name: "commsbench"}, RunID: spec.RunID, Transport: "rest",
+				Shard: &results.Shard{Index: 0, Count: 2, StartAt: spec.StartAt}, Load: results.Load{Mode: results.OpenLoop, Rate: 50, Concurrency: 500},
+				Counts: results.Counts{Sent: 10, OK: 10}, Errors: map[string]int64{}, Latency: map[string]*results.Latency{results.Response: results.MustLatency(results.NewHistogram())}}
+			_ = results.EncodeMarked(&b, r)
+			logs[spec.Name+"-0"] = b.Bytes()
+			job.Status.Succeeded, job.Status.Failed = 1, 1
+			_, _ = client.BatchV1().Jobs("bench").UpdateStatus(ctx, job, metav1.UpdateOptions{})
+			return
+		}
+	}()
+	err = runKubeJob(ctx, f, o, c, spec)
+	if code := exitCode(err); code != ExitFailure || !strings.Contains(err.Error(), "1 of 2 shards have no result") {
+		t.Errorf("exit %d, %v; want 1 saying a shard has no result", code, err)
+	}
+	for _, want := range []string{"job bench/" + spec.Name + " created: 2 pods", "2 of 2 pods done (1 failed)", "warning: shard 1"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out.String(), "PARTIAL: missing shard 1/2") {
+		t.Errorf("summary does not name the missing shard:\n%s", out)
 	}
 }

@@ -141,3 +141,26 @@ func latencyDiffs(single, merged *results.Result, delay time.Duration) []string 
 	}
 	return diffs
 }
+
+// TestBrokeredShardsAccountForEveryMessage runs the queue (a real
+// RabbitMQ) and the event stream (the embedded broker) as two shards:
+// every message of every shard is accounted for.
+func TestBrokeredShardsAccountForEveryMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brokered runs")
+	}
+	for _, transport := range []string{"queue", "event"} {
+		t.Run(transport, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "merged.json")
+			m := runCommsbench(t, out, "run", transport, "--rate", "300", "--duration", "2s", "--warmup", "300ms", "--shards", "2")
+			c := m.Counts
+			if m.Partial || m.Shard == nil || m.Shard.Count != 2 || c.Delivery == nil {
+				t.Fatalf("partial %v, shard %+v, delivery %v; want both shards with their accounting", m.Partial, m.Shard, c.Delivery)
+			}
+			if m.Asked() != 600 || c.Sent != c.Received || c.Lost != 0 || c.Duplicates != 0 {
+				t.Errorf("asked %d, sent %d, received %d, lost %d, duplicates %d; want 600 asked, all received, none lost or twice",
+					m.Asked(), c.Sent, c.Received, c.Lost, c.Duplicates)
+			}
+		})
+	}
+}
