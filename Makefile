@@ -22,7 +22,7 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 ## run: the main job: every built-in scenario side by side (commsbench suite)
-## on the embedded targets (REST, gRPC, Kafka) and the local RabbitMQ when
+## on the embedded targets (REST, gRPC, Kafka, NATS) and the local RabbitMQ when
 ## one answers (its scenarios are skipped otherwise); under two minutes.
 run: build
 	./$(BIN) suite
@@ -31,7 +31,8 @@ run: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/ ./results/
 
-## generate: regenerate the gRPC echo code from targets/grpc/echopb/echo.proto.
+## generate: regenerate the Go code of the .proto files: the gRPC echo
+## contract (targets/grpc/echopb) and the typed messages (targets/messages).
 ## protoc comes from Debian's protobuf-compiler package; the Go plugins are
 ## installed at the pinned versions above into bin/tools.
 generate:
@@ -41,7 +42,7 @@ generate:
 	PATH="$(CURDIR)/bin/tools:$$PATH" protoc --proto_path=. \
 		--go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
-		targets/grpc/echopb/echo.proto
+		targets/grpc/echopb/echo.proto targets/messages/messages.proto
 
 STATICCHECK_VERSION ?= v0.8.2
 
@@ -65,6 +66,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseShard$$' -fuzztime 30s ./bench/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMarked$$' -fuzztime 30s ./results/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./bench/fault/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/nats/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseProc$$' -fuzztime 30s ./bench/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime 30s ./targets/messages/
 
 clean:
 	rm -rf bin

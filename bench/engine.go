@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 )
 
@@ -110,6 +111,11 @@ type Options struct {
 	// Grace is how long in-flight operations may finish after the context
 	// was cancelled before they are abandoned. Default 1s.
 	Grace time.Duration
+	// Faults are injected at their offsets from the start of the measured
+	// period; the workload must be an Injector. The result gains what was
+	// injected and the run's resilience: figures before, during and after
+	// the faults' window.
+	Faults []fault.Fault
 	// PayloadBytes and Connections are recorded in the result; PayloadBytes
 	// also gives bytes_per_s.
 	PayloadBytes int
@@ -173,6 +179,10 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 	if o.Grace <= 0 {
 		o.Grace = time.Second
 	}
+	faults, err := newFaultRun(w, o.Faults)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if cerr := w.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -189,13 +199,20 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 		return nil, err
 	}
 	r := newRun(ctx, w, o)
+	r.faults = faults
+	r.peer = newPeerMeter(target.Address)
 	res, err = r.drive()
 	if res == nil {
+		faults.stopSampling()
 		return nil, err
 	}
 	res.Target = target
 	if ferr := w.Finish(ctx, res); ferr != nil && err == nil {
 		err = ferr
+	}
+	faults.stopSampling()
+	if faults != nil && res.Resilience != nil {
+		faults.finish(res)
 	}
 	return res, err
 }
@@ -224,6 +241,8 @@ type run struct {
 	// backedOff is set when a closed-loop worker first waited after an
 	// operation that did not reach the target.
 	backedOff atomic.Bool
+	peer      *peerMeter // the target's process, when another one here
+	faults    *faultRun  // nil without faults
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -253,23 +272,30 @@ func (r *run) drive() (*results.Result, error) {
 		loadErr = r.closedLoop(&wg, col, colDone)
 	}
 	wg.Wait()
+	// Faults still applied end with the load, before the workload's Finish.
+	r.faults.end()
 	close(r.batches)
 	<-colDone
 	var cpu cpuTimes
 	if p := r.cpuStart.Load(); p != nil {
 		cpu = readCPU().sub(*p)
 	}
+	r.peer.stop()
 
 	if loadErr != nil && col.ok+col.errs == 0 {
 		return nil, loadErr
 	}
 	res := col.result(startedAt)
 	res.Partial = r.ctx.Err() != nil
+	if r.faults != nil && r.faults.begun {
+		res.Resilience = r.faults.resilience(col, time.Duration(res.DurationS*float64(time.Second)), operationLatency(r.w))
+	}
 	if cpu.valid {
 		res.Resources = &results.Resources{CPUUserS: cpu.user.Seconds(), CPUSystemS: cpu.system.Seconds()}
 		if ops := res.Counts.Sent; ops > 0 {
 			res.Resources.CPUPerOpUS = float64(cpu.user+cpu.system) / 1e3 / float64(ops)
 		}
+		r.peer.record(res.Resources, res.Counts.Sent)
 	}
 	return res, loadErr
 }
@@ -292,11 +318,14 @@ func (r *run) setSchedule() bool {
 		r.end = r.measureStart.Add(r.o.Duration)
 	}
 	// CPU is counted over the measured period only.
-	mark := func() { c := readCPU(); r.cpuStart.Store(&c) }
+	mark := func() { c := readCPU(); r.cpuStart.Store(&c); r.peer.start() }
 	if r.o.Warmup <= 0 {
 		mark()
 	} else {
 		time.AfterFunc(time.Until(r.measureStart), mark)
+	}
+	if r.faults != nil {
+		r.faults.begin(r.ctx, r.w, r.measureStart)
 	}
 	return true
 }

@@ -9,6 +9,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 )
 
@@ -72,6 +73,7 @@ func (rec *recorder) flush() {
 // second is one second of the timeline while it is still open.
 type second struct {
 	ops, errs int64
+	classes   map[string]int64 // made at the second's first error
 	hist      *hdrhistogram.Histogram
 }
 
@@ -93,10 +95,15 @@ type collector struct {
 	inFlightBound            atomic.Bool
 	lastTickOps              int64
 	lastTick                 time.Time
+	// With faults, every operation is also counted in the phase of the
+	// faults' window it completed in.
+	faults        *faultRun
+	phases        [fault.Phases]phaseCount
+	phaseResponse [fault.Phases]*hdrhistogram.Histogram
 }
 
 func newCollector(r *run) *collector {
-	return &collector{
+	c := &collector{
 		r:           r,
 		response:    results.NewHistogram(),
 		service:     results.NewHistogram(),
@@ -104,7 +111,14 @@ func newCollector(r *run) *collector {
 		classes:     map[string]int64{},
 		firstErrors: map[string]string{},
 		open:        map[int64]*second{},
+		faults:      r.faults,
 	}
+	if c.faults != nil {
+		for i := range c.phaseResponse {
+			c.phaseResponse[i] = results.NewHistogram()
+		}
+	}
+	return c
 }
 
 func (c *collector) run(done chan<- struct{}) {
@@ -150,6 +164,14 @@ func (c *collector) record(s *sample) {
 	if s.done > c.lastDone {
 		c.lastDone = s.done
 	}
+	var ph *phaseCount
+	if c.faults != nil {
+		i := c.faults.phase(s.done-s.service, s.done)
+		ph = &c.phases[i]
+		if s.class == "" {
+			_ = c.phaseResponse[i].RecordValue(clamp(s.response))
+		}
+	}
 	if s.class != "" {
 		c.errs++
 		if c.classes[s.class]++; c.classes[s.class] == 1 {
@@ -157,6 +179,17 @@ func (c *collector) record(s *sample) {
 		}
 		if o != nil {
 			o.errs++
+			if o.classes == nil {
+				o.classes = map[string]int64{}
+			}
+			o.classes[s.class]++
+		}
+		if ph != nil {
+			ph.errs++
+			if ph.classes == nil {
+				ph.classes = map[string]int64{}
+			}
+			ph.classes[s.class]++
 		}
 		if Unreached(s.class) {
 			c.reach.failed(s.done)
@@ -164,6 +197,9 @@ func (c *collector) record(s *sample) {
 		return
 	}
 	c.ok++
+	if ph != nil {
+		ph.ok++
+	}
 	c.reach.ok(s.done)
 	response := clamp(s.response)
 	_ = c.response.RecordValue(response)
@@ -215,7 +251,7 @@ func (c *collector) closeSeconds(before int64) {
 			c.closedUpTo++
 		}
 		o := c.open[s]
-		p := results.TimelinePoint{TS: float64(s), Ops: o.ops, Errors: o.errs}
+		p := results.TimelinePoint{TS: float64(s), Ops: o.ops, Errors: o.errs, ErrorClasses: o.classes}
 		if o.hist.TotalCount() > 0 {
 			p.P50NS = o.hist.ValueAtPercentile(50)
 			p.P99NS = o.hist.ValueAtPercentile(99)

@@ -63,6 +63,14 @@ func (f fixture) result() *results.Result {
 	if f.errors > 0 {
 		res.Errors["timeout"] = f.errors
 	}
+	switch {
+	case f.target.Broker == "rabbitmq":
+		// RabbitMQ on this machine, its CPU read from /proc.
+		broker := f.cpuUS / 2
+		res.Resources.PeerCPUPerOpUS, res.Resources.PeerProcess = &broker, "beam.smp (pid 100)"
+	case f.target.Kind == results.TargetEmbedded:
+		res.Resources.PeerNote = results.PeerInProcess
+	}
 	if f.phase == SameLoad {
 		res.Load = results.Load{Mode: results.OpenLoop, Rate: 1000, Concurrency: 1000, PayloadBytes: 500, WarmupS: 1, DurationS: dur}
 		res.Throughput.RequestedOpsPerS = 1000

@@ -61,17 +61,17 @@ func TestCells(t *testing.T) {
 		want []string
 	}{
 		// REST: the caller waits for the response, which is also end to end.
-		{0, []string{"order-payment-rest", "REST", "120µs / 310µs", "120µs / 310µs", "18.2k", "48.0µs", "57600/57600 answered", "embedded echo target"}},
+		{0, []string{"order-payment-rest", "REST", "120µs / 310µs", "120µs / 310µs", "18.2k", "48.0µs / 60.0µs (receiver too)", "with client", "none", "48.0µs / 60.0µs", "57600/57600 answered", "embedded echo target"}},
 		// gRPC names its mode.
-		{1, []string{"user-auth-grpc", "gRPC unary", "95.0µs / 210µs", "95.0µs / 210µs", "25.3k", "31.0µs", "78900/78900 answered", "embedded echo target"}},
+		{1, []string{"user-auth-grpc", "gRPC unary", "95.0µs / 210µs", "95.0µs / 210µs", "25.3k", "31.0µs / 40.0µs (receiver too)", "with client", "none", "31.0µs / 40.0µs", "78900/78900 answered", "embedded echo target"}},
 		// Oneway: the caller waits for the confirm; delivery is end to end.
-		{2, []string{"order-inventory-queue", "queue · oneway", "410µs / 1.20ms", "2.10ms / 4.00ms", "9.10k", "35.0µs", "30300/30300, 0 lost, 0 dup", "rabbitmq 3.12.1"}},
+		{2, []string{"order-inventory-queue", "queue · oneway", "410µs / 1.20ms", "2.10ms / 4.00ms", "9.10k", "35.0µs / 30.0µs (receiver too)", "with client", "17.5µs / 15.0µs", "52.5µs / 45.0µs", "30300/30300, 0 lost, 0 dup", "rabbitmq 3.12.1"}},
 		// RPC waits for the reply.
-		{3, []string{"order-inventory-queue-rpc", "queue · rpc", "650µs / 1.90ms", "650µs / 1.90ms", "7.40k", "52.0µs", "25197/25200 answered", "rabbitmq 3.12.1"}},
+		{3, []string{"order-inventory-queue-rpc", "queue · rpc", "650µs / 1.90ms", "650µs / 1.90ms", "7.40k", "52.0µs / 50.0µs (receiver too)", "with client", "26.0µs / 25.0µs", "78.0µs / 75.0µs", "25197/25200 answered", "rabbitmq 3.12.1"}},
 		// Events count every group's deliveries.
-		{4, []string{"order-placed-event", "event · 2 groups", "1.30ms / 3.40ms", "1.90ms / 4.60ms", "40.0k", "70.0µs", "246000/246000 (2 groups), 0 lost, 0 dup", "kfake (embedded, in-memory)"}},
+		{4, []string{"order-placed-event", "event · 2 groups", "1.30ms / 3.40ms", "1.90ms / 4.60ms", "40.0k", "70.0µs / 20.0µs (receiver+broker too)", "with client", "with client", "70.0µs / 20.0µs", "246000/246000 (2 groups), 0 lost, 0 dup", "kfake (embedded, in-memory)"}},
 		// A skipped row says so and nothing more.
-		{5, []string{"order-inventory-quorum", "queue", "skipped", "", "", "", "", ""}},
+		{5, []string{"order-inventory-quorum", "queue", "skipped", "", "", "", "", "", "", "", ""}},
 	}
 	for _, tt := range tests {
 		got := rows[tt.row].Cells()
@@ -144,7 +144,7 @@ func TestSentenceCases(t *testing.T) {
 	if want := "The queue (oneway): 30293 of 30300 messages expected had arrived when the drain ended; 7 were still waiting to be read, 0 were lost and 0 duplicated."; !strings.Contains(got, want) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
-	if cell := late.Cells()[6]; cell != "30293/30300, 0 lost, 7 unread, 0 dup" {
+	if cell := late.Cells()[9]; cell != "30293/30300, 0 lost, 7 unread, 0 dup" {
 		t.Errorf("delivered cell %q", cell)
 	}
 	// A run that is mostly errors, against a target that went away, says so.

@@ -224,6 +224,9 @@ func Sentences(rows []Row) []string {
 		}
 		add("Per operation, %s cost this process the least CPU time: %s, against %s.", costs[0].name, ns(costs[0].us*1e3), joinAnd(rest))
 	}
+	if q, ok := findTwoByTwo(rows); ok {
+		out = append(out, q.sentences()...)
+	}
 	return out
 }
 

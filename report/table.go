@@ -466,23 +466,26 @@ func PhaseLine(rows []Row) string {
 	var parts []string
 	switch {
 	case len(rates) == 1:
-		parts = append(parts, fmt.Sprintf("Latency and CPU at the same offered load: %s ops/s, open loop", results.FormatRate(rates[0])))
+		parts = append(parts, fmt.Sprintf("Latency and the first CPU/op figure at the same offered load: %s ops/s, open loop", results.FormatRate(rates[0])))
 	case len(rates) > 1:
 		rs := make([]string, len(rates))
 		for i, r := range rates {
 			rs[i] = results.FormatRate(r)
 		}
-		parts = append(parts, fmt.Sprintf("Latency and CPU at different offered loads (%s ops/s, open loop): the loads differ, so these latencies are not on equal terms", joinAnd(rs)))
+		parts = append(parts, fmt.Sprintf("Latency and the first CPU/op figure at different offered loads (%s ops/s, open loop): the loads differ, so these latencies are not on equal terms", joinAnd(rs)))
 	}
 	switch {
 	case len(workers) == 1:
-		parts = append(parts, fmt.Sprintf("max ops/s at saturation: closed loop, %d workers", workers[0]))
+		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop, %d workers", workers[0]))
 	case len(workers) > 1:
 		ws := make([]string, len(workers))
 		for i, w := range workers {
 			ws[i] = fmt.Sprint(w)
 		}
-		parts = append(parts, fmt.Sprintf("max ops/s at saturation: closed loop with different numbers of workers (%s)", joinAnd(ws)))
+		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop with different numbers of workers (%s)", joinAnd(ws)))
+	}
+	if line := PayloadLine(rows); line != "" {
+		parts = append(parts, line)
 	}
 	if line := RepeatsLine(rows); line != "" {
 		parts = append(parts, line)
@@ -492,6 +495,36 @@ func PhaseLine(rows []Row) string {
 		s = strings.ToUpper(s[:1]) + s[1:]
 	}
 	return s
+}
+
+// PayloadLine says whether every scenario carried the same payload size,
+// and when not, which carried what: a mechanism comparison then mixes
+// payload size in.
+func PayloadLine(rows []Row) string {
+	var parts []string
+	sizes := map[int]bool{}
+	for _, r := range rows {
+		seen := map[int]bool{}
+		var own []string
+		for _, res := range r.allRuns() {
+			if b := res.Load.PayloadBytes; !seen[b] {
+				seen[b], sizes[b] = true, true
+				own = append(own, results.FormatBytes(float64(b)))
+			}
+		}
+		if len(own) > 0 {
+			parts = append(parts, r.Mechanism()+" "+strings.Join(own, " and "))
+		}
+	}
+	switch {
+	case len(sizes) == 0:
+		return ""
+	case len(sizes) == 1:
+		for b := range sizes {
+			return "every scenario carried the same " + results.FormatBytes(float64(b)) + " payload"
+		}
+	}
+	return "payloads differ (" + strings.Join(parts, ", ") + "), so payload size is mixed into the comparison; suite --same-payload (or payload: in the suite file) gives every scenario one payload"
 }
 
 // RepeatsLine says how repeated runs of a scenario make its figures ("" when

@@ -17,14 +17,15 @@ const (
 
 // Header is the trade-off table's column names.
 func Header() []string {
-	return []string{"scenario", "mechanism", "caller waits p50 / p99", "end to end p50 / p99", "max ops/s", "CPU/op", "delivered", "broker"}
+	return []string{"scenario", "mechanism", "caller waits p50 / p99", "end to end p50 / p99", "max ops/s",
+		"CPU/op client", "CPU/op receiver", "CPU/op broker", "CPU/op total", "delivered", "broker"}
 }
 
 // Cells are a row's table cells, in Header's order. Missing figures are "-".
 func (r Row) Cells() []string {
 	cells := []string{r.Scenario, r.Mechanism()}
 	if st := r.Status(); st == "skipped" || st == "failed" {
-		return append(cells, st, "", "", "", "", "")
+		return append(cells, st, "", "", "", "", "", "", "", "")
 	}
 	pair := func(p Percentiles, ok bool) string {
 		if !ok {
@@ -38,11 +39,7 @@ func (r Row) Cells() []string {
 	} else {
 		cells = append(cells, "-")
 	}
-	if v, ok := r.CPUPerOpUS(); ok {
-		cells = append(cells, results.FormatNS(v*1e3))
-	} else {
-		cells = append(cells, "-")
-	}
+	cells = append(cells, r.CPUCell(cpuClient)+r.cpuShared(), r.CPUCell(cpuRecv), r.CPUCell(cpuBroker), r.CPUCell(cpuTotal))
 	if d, ok := r.Delivered(); ok {
 		cells = append(cells, d.String())
 	} else {
@@ -57,7 +54,7 @@ func Legend() []string {
 		"caller waits: what the sending service waited for in the same-load phase (open loop) — the response for REST, gRPC and queue rpc, the broker's confirm for queue oneway and events.",
 		"end to end: from when the operation was due to when the receiving service had it (coordinated omission corrected); for calls, the response.",
 		"max ops/s: the throughput reached in the saturation phase.",
-		"CPU/op: this process's CPU time per operation in the same-load phase; it includes embedded targets and the embedded Kafka broker, not an external broker such as RabbitMQ.",
+		"CPU/op: CPU time per operation, same-load phase / saturation phase (medians over the runs). client is this process, and what ran inside it is named: consumers of a queue or stream, an embedded target, the embedded Kafka broker (\"with client\" in their own column). receiver and broker are another process on this machine listening on the target's port, read from /proc (Linux), \"not measured\" for a remote host or elsewhere; a broker's figure is all its work, including other clients it served meanwhile. total adds the parts, when every one was measured.",
 		"delivered: messages received out of those expected over every run of both phases (sent × subscribing groups), lost, unread (still queued when the drain ended, where the run counted them) and duplicated ones; for calls, answers out of requests.",
 	}
 }

@@ -218,7 +218,7 @@ func (rep *CheckReport) checkRegressions(base, cur []*runGroup, o CheckOptions) 
 func center(g *runGroup, m Metric, source string) (MetricSummary, error) {
 	ms, err := summariseMetric(g.runs, m, source, newMergedHistograms(g.runs))
 	if err != nil {
-		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) {
+		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) || errors.Is(err, ErrNoResilience) {
 			return ms, fmt.Errorf("%w: %s: %v", ErrCheckSetup, g.name, err)
 		}
 		return ms, fmt.Errorf("%s: %w", g.name, err)
@@ -321,6 +321,13 @@ func (rep *CheckReport) checkThresholds(cur []*runGroup, o CheckOptions) error {
 		for _, g := range matched {
 			for _, t := range e.Rules {
 				c, err := center(g, t.Metric, o.PercentileSource)
+				if errors.Is(err, ErrNotRecovered) {
+					rep.Rows = append(rep.Rows, CheckRow{
+						Group: g.name, Kind: "threshold", Metric: t.Metric.Name, Unit: t.Metric.Unit(),
+						Limit: t.Text, metric: t.Metric, Status: StatusFail, Reason: "did not recover within the run",
+					})
+					continue
+				}
 				if err != nil {
 					return err
 				}
@@ -413,7 +420,7 @@ func (rep *CheckReport) footnotes() []string {
 			ns = append(ns, n)
 		}
 		sort.Strings(ns)
-		notes = append(notes, fmt.Sprintf("not significance-tested: fewer than %d runs a side (%s), so regressions are plain comparisons that noise alone can fail or pass; run each side %d times or more (commsbench run --count %d)", MinSamples, strings.Join(ns, ", "), MinSamples+1, MinSamples+1))
+		notes = append(notes, fmt.Sprintf("not significance-tested: fewer than %d runs a side (%s), so regressions are plain comparisons that noise alone can fail or pass; run each side %d times or more (commsbench run --count %d)", MinSamples, strings.Join(ns, ", "), MinSamples, MinSamples))
 	}
 	return notes
 }

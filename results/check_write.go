@@ -41,10 +41,21 @@ func WriteCheck(w io.Writer, rep *CheckReport, format string) error {
 
 // Verdict is the one-line outcome.
 func (rep *CheckReport) Verdict() string {
-	if rep.Passed {
+	switch {
+	case rep.Passed && len(rep.Rows) == 1:
+		return "PASS: the one check passed"
+	case rep.Passed:
 		return fmt.Sprintf("PASS: all %d checks passed", len(rep.Rows))
 	}
-	return fmt.Sprintf("FAIL: %d of %d checks failed", rep.Failed, len(rep.Rows))
+	return "FAIL: " + rep.FailedCount()
+}
+
+// FailedCount says how many checks failed, of how many.
+func (rep *CheckReport) FailedCount() string {
+	if len(rep.Rows) == 1 {
+		return "the one check failed"
+	}
+	return fmt.Sprintf("%d of %d checks failed", rep.Failed, len(rep.Rows))
 }
 
 func (rep *CheckReport) table() *table {

@@ -37,6 +37,8 @@ type CompareOptions struct {
 	Alpha float64
 	// PercentileSource is PercentileMedian (default) or PercentileMerged.
 	PercentileSource string
+	// Costs adds the cost metrics (CostMetrics) after the latencies.
+	Costs bool
 }
 
 // Side is one side of a comparison: a name and its runs.
@@ -179,6 +181,9 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 		}
 		metrics = append(metrics, Metric{Name: name, Latency: o.Latency, Figure: fig, kind: kindLatency})
 	}
+	if o.Costs {
+		metrics = append(metrics, CostMetrics()...)
+	}
 
 	c := &Comparison{
 		Alpha:            o.Alpha,
@@ -270,12 +275,18 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 // transport or latency).
 func (c *Comparison) noteMissingLatency() error {
 	var missing []string
+	last := 0 // the last latency figure: cost metrics may follow it
+	for i, m := range c.metrics {
+		if m.IsLatency() {
+			last = i
+		}
+	}
 	for _, g := range c.Groups {
 		for _, sg := range g.Sides {
 			if sg == nil {
 				continue
 			}
-			if sg.Metrics[len(sg.Metrics)-1].Missing {
+			if sg.Metrics[last].Missing {
 				missing = append(missing, g.Name)
 				break
 			}
@@ -490,7 +501,7 @@ func (c *Comparison) footnotes(sides []Side) []string {
 			ns = append(ns, n)
 		}
 		sort.Strings(ns)
-		notes = append(notes, fmt.Sprintf("*: not significance-tested: fewer than %d runs on a side (%s), so the delta is a plain difference that noise alone can explain; repeat the runs (commsbench run --count %d) to test it", MinSamples, strings.Join(ns, ", "), MinSamples+1))
+		notes = append(notes, fmt.Sprintf("*: not significance-tested: fewer than %d runs on a side (%s), so the delta is a plain difference that noise alone can explain; repeat the runs (commsbench run --count %d) to test it", MinSamples, strings.Join(ns, ", "), MinSamples))
 	}
 	var partial []string
 	for _, s := range sides {

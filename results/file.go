@@ -37,25 +37,25 @@ func WriteFile(path string, r *Result) error {
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return FileError(err, "write", path)
 	}
 	tmp, err := os.CreateTemp(dir, ".commsbench-*.json")
 	if err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return FileError(err, "write", path)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write result %s: %w", path, err)
+		return FileError(err, "write", path)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return FileError(err, "write", path)
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return FileError(err, "write", path)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return FileError(err, "write", path)
 	}
 	return nil
 }
@@ -141,7 +141,7 @@ func (r *Result) Validate() error {
 			return fmt.Errorf("subscribers[%d].end_to_end: %v", i, err)
 		}
 	}
-	return nil
+	return r.Resilience.validate()
 }
 
 func describeJSONError(data []byte, err error) string {
@@ -163,7 +163,7 @@ func describeJSONError(data []byte, err error) string {
 func ReadFile(path string) (*Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, FileError(err, "read", path)
 	}
 	defer f.Close()
 	r, err := Decode(f)
@@ -178,7 +178,7 @@ func ReadFile(path string) (*Result, error) {
 func LoadPath(path string) ([]*Result, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, FileError(err, "read", path)
 	}
 	if !st.IsDir() {
 		r, err := ReadFile(path)
@@ -189,7 +189,7 @@ func LoadPath(path string) ([]*Result, error) {
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
-		return nil, err
+		return nil, FileError(err, "read", path)
 	}
 	var out []*Result
 	for _, e := range entries {

@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,6 +21,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(real[:len(real)/2]) // truncated
 	f.Add([]byte(`{"schema": 2, "tool": {"name": "commsbench"}}`))
 	f.Add([]byte(`{"schema": 1, "tool": {"name": "commsbench"}, "transport": "rest", "load": {"mode": "open"}, "latency": {"response": {"count": 1, "hdr": "HISTFAAAAB"}}}`))
+	f.Add([]byte(`{"schema": 1, "tool": {"name": "commsbench"}, "transport": "rest", "load": {"mode": "open"}, "resilience": {"during": {"ok": 1, "latency": {"response": {"count": 1, "hdr": "x"}}}, "recovery_s": null}}`))
+	f.Add([]byte(`{"schema": 1, "tool": {"name": "commsbench"}, "transport": "queue", "load": {"mode": "open"}, "counts": {"delivery": {"lost": 1}}, "faults": [{"spec": "down@1s+1s"}], "resilience": {"before": {"backlog_peak": 3}, "recovery_s": 0.5}}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -33,6 +36,12 @@ func FuzzDecode(f *testing.F) {
 		for name, l := range r.Latency {
 			if _, err := l.Histogram(); err != nil {
 				t.Fatalf("accepted latency %s whose histogram does not decode: %v", name, err)
+			}
+		}
+		if r.Resilience != nil {
+			// What a reader of a run with faults prints must not fail.
+			if err := results.WriteSummary(io.Discard, r, results.FormatText); err != nil {
+				t.Fatalf("accepted a result whose summary cannot be written: %v", err)
 			}
 		}
 	})

@@ -51,6 +51,7 @@ func MergeResults(rs []*Result) (*Result, error) {
 	out.Load.Rate, out.Load.Concurrency, out.Load.Connections, out.Load.Requests = 0, 0, 0, 0
 	hosts := map[string]bool{}
 	var hostList []string
+	var codecUS float64 // the runs' codec microseconds, summed
 	for _, r := range rs {
 		if r.StartedAt.Before(out.StartedAt) {
 			out.StartedAt = r.StartedAt
@@ -99,6 +100,7 @@ func MergeResults(rs []*Result) (*Result, error) {
 			if out.Resources == nil {
 				out.Resources = &Resources{}
 			}
+			codecUS += r.Resources.ClientCodecPerOpUS * float64(r.Counts.Sent)
 			out.Resources.CPUUserS += r.Resources.CPUUserS
 			out.Resources.CPUSystemS += r.Resources.CPUSystemS
 			out.Resources.MaxRSSBytes = max(out.Resources.MaxRSSBytes, r.Resources.MaxRSSBytes)
@@ -119,6 +121,8 @@ func MergeResults(rs []*Result) (*Result, error) {
 	}
 	if out.Resources != nil && out.Counts.Sent > 0 {
 		out.Resources.CPUPerOpUS = (out.Resources.CPUUserS + out.Resources.CPUSystemS) * 1e6 / float64(out.Counts.Sent)
+		// Each run's codec time per operation, weighted by its operations.
+		out.Resources.ClientCodecPerOpUS = codecUS / float64(out.Counts.Sent)
 	}
 	for _, kind := range first.LatencyNames() {
 		var ls []*Latency
@@ -137,6 +141,12 @@ func MergeResults(rs []*Result) (*Result, error) {
 	}
 	out.Subscribers = subs
 	out.Timeline = mergeTimelines(rs, parts)
+	for _, r := range rs {
+		if r.Resilience != nil {
+			out.Notes = append(out.Notes, "the merged results ran with faults; their before, during and after figures are not merged: read them in each result")
+			break
+		}
+	}
 	out.Notes = append(out.Notes,
 		fmt.Sprintf("merged from %d results measured at the same time (hosts: %s); counts, throughput and histograms are their sums", len(rs), strings.Join(hostList, ", ")),
 		"timeline p50_ns and p99_ns of a merged result are the highest of the merged results' values for that second (an upper bound), not percentiles of the combined operations")
@@ -205,6 +215,7 @@ func addDelivery(sum, d *Delivery) {
 	}
 	sum.Outstanding += d.Outstanding
 	sum.OutOfOrder += d.OutOfOrder
+	sum.Invalid += d.Invalid
 }
 
 // mergeSubscribers merges consumer groups of the same name.
@@ -265,6 +276,21 @@ func mergeTimelines(rs []*Result, parts *shardParts) []TimelinePoint {
 			q.Errors += p.Errors
 			q.P50NS = max(q.P50NS, p.P50NS)
 			q.P99NS = max(q.P99NS, p.P99NS)
+			for class, n := range p.ErrorClasses {
+				if q.ErrorClasses == nil {
+					q.ErrorClasses = map[string]int64{}
+				}
+				q.ErrorClasses[class] += n
+			}
+			if p.Backlog != nil {
+				// Each result's backlog is its own queue's, so the sum of the
+				// highest values is an upper bound of the combined one.
+				b := *p.Backlog
+				if q.Backlog != nil {
+					b += *q.Backlog
+				}
+				q.Backlog = &b
+			}
 		}
 	}
 	out := make([]TimelinePoint, 0, len(byT))

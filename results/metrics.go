@@ -34,6 +34,10 @@ const (
 	kindFraction
 	// kindCount is a count of operations or messages: lower is better.
 	kindCount
+	// kindCost is microseconds of work per operation: lower is better.
+	kindCost
+	// kindSeconds is a duration in seconds (recovery): lower is better.
+	kindSeconds
 )
 
 // Metric names that are not latency figures.
@@ -47,6 +51,10 @@ const (
 	// MetricUnsent counts operations due in the measured period but never
 	// sent (open loop).
 	MetricUnsent = "unsent"
+	// Of runs with faults: the recovery time in seconds, and the error
+	// rate of the caller's operations during the faults' window.
+	MetricRecovery       = "recovery_s"
+	MetricFaultErrorRate = "fault_error_rate"
 )
 
 // Delivery counts of brokered runs, gateable like any metric.
@@ -80,6 +88,19 @@ func deliveryCount(d *Delivery, name string) *int64 {
 	return nil
 }
 
+// Cost metrics, in microseconds per operation: the process's CPU time,
+// and the client's time encoding requests and decoding replies (typed
+// encodings only). Compare shows them with CompareOptions.Costs.
+const (
+	MetricCPUPerOpUS   = "cpu_per_op_us"
+	MetricCodecPerOpUS = "client_codec_per_op_us"
+)
+
+// CostMetrics are the cost metrics, in the order tables show them.
+func CostMetrics() []Metric {
+	return []Metric{{Name: MetricCPUPerOpUS, kind: kindCost}, {Name: MetricCodecPerOpUS, kind: kindCost}}
+}
+
 // LatencyKinds are the latency names a result may hold, in display order.
 func LatencyKinds() []string {
 	return []string{Response, Service, SendDelay, Publish, EndToEnd}
@@ -95,7 +116,7 @@ func knownLatencyKind(k string) bool {
 }
 
 // metricHelp lists what ParseMetric accepts, for error messages.
-const metricHelp = "ops_per_s, bytes_per_s, error_rate, failed_rate, unsent, lost, unread, duplicates, out_of_order, redelivered, or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
+const metricHelp = "ops_per_s, bytes_per_s, error_rate, failed_rate, unsent, lost, unread, duplicates, out_of_order, redelivered, recovery_s and fault_error_rate (runs with faults), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
 
 // ParseMetric reads a metric name. Unknown names are an error, never
 // ignored: a misspelled metric in a CI gate must not pass silently.
@@ -106,8 +127,10 @@ func ParseMetric(s string) (Metric, error) {
 		return Metric{Name: MetricOpsPerS, kind: kindRate}, nil
 	case MetricBytesPerS:
 		return Metric{Name: MetricBytesPerS, kind: kindRate}, nil
-	case MetricErrorRate, MetricFailedRate:
+	case MetricErrorRate, MetricFailedRate, MetricFaultErrorRate:
 		return Metric{Name: s, kind: kindFraction}, nil
+	case MetricRecovery:
+		return Metric{Name: MetricRecovery, kind: kindSeconds}, nil
 	case MetricUnsent, MetricLost, MetricUnread, MetricDuplicates, MetricOutOfOrder, MetricRedelivered:
 		return Metric{Name: s, kind: kindCount}, nil
 	}
@@ -172,6 +195,10 @@ func (m Metric) Unit() string {
 		return "B/s"
 	case m.kind == kindRate:
 		return "ops/s"
+	case m.kind == kindSeconds:
+		return "s"
+	case m.kind == kindCost:
+		return "µs"
 	}
 	return "fraction"
 }
@@ -185,6 +212,10 @@ func (m Metric) Header() string {
 		return "B/s"
 	case MetricErrorRate:
 		return "errors"
+	case MetricFaultErrorRate:
+		return "fault errors"
+	case MetricRecovery:
+		return "recovery"
 	case MetricFailedRate:
 		return "failed"
 	case MetricDuplicates:
@@ -193,6 +224,10 @@ func (m Metric) Header() string {
 		return "ooo"
 	case MetricRedelivered:
 		return "redeliv"
+	case MetricCPUPerOpUS:
+		return "cpu/op"
+	case MetricCodecPerOpUS:
+		return "codec/op"
 	}
 	if m.kind == kindCount {
 		return m.Name
@@ -215,6 +250,10 @@ func (m Metric) Format(v float64) string {
 		return FormatBytes(v) + "/s"
 	case m.kind == kindRate:
 		return FormatRate(v)
+	case m.kind == kindSeconds:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
+	case m.kind == kindCost:
+		return FormatNS(v * 1e3)
 	}
 	return FormatPercent(v)
 }
@@ -240,6 +279,14 @@ func (e *missingLatency) Is(target error) bool { return target == ErrMissingLate
 func errMissingLatency(r *Result, kind string) error {
 	return &missingLatency{fmt.Sprintf("%s result has no %q latency (it has %s)", r.Transport, kind, strings.Join(r.LatencyNames(), ", "))}
 }
+
+// ErrNoResilience is wrapped when a metric of runs with faults is read
+// from a run without them.
+var ErrNoResilience = errors.New("no resilience figures")
+
+// ErrNotRecovered is returned for recovery_s of a run that did not
+// recover before it ended.
+var ErrNotRecovered = errors.New("did not recover within the run")
 
 // ErrNoSamples is wrapped when a metric has no value because nothing was
 // measured: a latency with no samples, an error rate of no operation, a
@@ -268,6 +315,18 @@ func (m Metric) Value(r *Result) (float64, error) {
 	if m.kind != kindLatency && r.Asked() == 0 {
 		return 0, errNoSamples("the run was asked for no operation in its measured period")
 	}
+	if m.kind == kindSeconds || m.Name == MetricFaultErrorRate {
+		rs := r.Resilience
+		switch {
+		case rs == nil:
+			return 0, fmt.Errorf("%w: the %s result had no faults (run it with --fault)", ErrNoResilience, r.Transport)
+		case m.Name == MetricFaultErrorRate:
+			return rs.During.ErrorRate(), nil
+		case rs.RecoveryS == nil:
+			return 0, ErrNotRecovered
+		}
+		return *rs.RecoveryS, nil
+	}
 	switch m.Name {
 	case MetricOpsPerS:
 		return r.Throughput.OpsPerS, nil
@@ -282,6 +341,8 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return r.FailedRate(), nil
 	case MetricUnsent:
 		return float64(r.Counts.Unsent), nil
+	case MetricCPUPerOpUS, MetricCodecPerOpUS:
+		return costValue(r, m.Name)
 	}
 	if m.kind == kindCount {
 		d := r.Counts.Delivery
@@ -306,6 +367,23 @@ func (m Metric) Value(r *Result) (float64, error) {
 		return 0, errNoSamples(fmt.Sprintf("the %s latency has no samples", strings.ReplaceAll(kind, "_", " ")))
 	}
 	return l.Quantile(m.Figure)
+}
+
+// costValue reads a cost metric; a result without it (an echo has no
+// codec time) is missing the figure, as a REST result misses a publish
+// latency.
+func costValue(r *Result, name string) (float64, error) {
+	var v float64
+	if res := r.Resources; res != nil {
+		v = res.CPUPerOpUS
+		if name == MetricCodecPerOpUS {
+			v = res.ClientCodecPerOpUS
+		}
+	}
+	if v <= 0 {
+		return 0, &missingLatency{fmt.Sprintf("%s result has no %s (it is recorded by runs with a typed --encoding)", r.Transport, name)}
+	}
+	return v, nil
 }
 
 // mergedHistograms merges the histograms of a set of runs, once per

@@ -96,6 +96,10 @@ type Result struct {
 	// GroupJoinS is the time consumer groups took to join before measuring
 	// started (event transport); it is kept out of latency and throughput.
 	GroupJoinS float64 `json:"group_join_s,omitempty"`
+	// Faults were injected during the run; Resilience splits its figures
+	// by their window. Both are absent from runs without faults.
+	Faults     []Fault     `json:"faults,omitempty"`
+	Resilience *Resilience `json:"resilience,omitempty"`
 	// Resources is what the commsbench process itself used during the run.
 	Resources *Resources `json:"resources,omitempty"`
 	// Notes are plain sentences a reader must see beside the numbers
@@ -200,6 +204,10 @@ type Delivery struct {
 	// Outstanding messages were sent, neither confirmed nor received.
 	Outstanding int64 `json:"outstanding"`
 	OutOfOrder  int64 `json:"out_of_order"`
+	// Invalid messages were received but refused by the consumer as
+	// malformed or invalid (typed encodings): rejected without requeue,
+	// dead-lettered where the queue has a dead-letter exchange.
+	Invalid int64 `json:"invalid,omitempty"`
 }
 
 // Unreachable is what the run saw of a target it could not reach.
@@ -245,19 +253,32 @@ type TimelinePoint struct {
 	Errors int64   `json:"errors"`
 	P50NS  int64   `json:"p50_ns,omitempty"`
 	P99NS  int64   `json:"p99_ns,omitempty"`
+	// ErrorClasses splits Errors by class (absent in files written before
+	// it was recorded, and in seconds without errors).
+	ErrorClasses map[string]int64 `json:"error_classes,omitempty"`
+	// Backlog is the most messages waiting (sent, not yet received) seen
+	// in the second, when the run measured it (runs with faults, brokers).
+	Backlog *int64 `json:"backlog,omitempty"`
 }
 
 // Subscriber is one consumer group of an event run.
 type Subscriber struct {
-	Group        string   `json:"group"`
-	Members      int      `json:"members,omitempty"`
-	Received     int64    `json:"received"`
+	Group    string `json:"group"`
+	Members  int    `json:"members,omitempty"`
+	Received int64  `json:"received"`
+	// Lost and Unread split the acked events the group did not receive as
+	// Delivery's do: Unread were still to be read (within LagAtEnd) at the
+	// drain timeout; absent in files written before they were counted.
 	Lost         int64    `json:"lost"`
+	Unread       *int64   `json:"unread,omitempty"`
 	Duplicates   int64    `json:"duplicates"`
 	OutOfOrder   int64    `json:"out_of_order"`
 	EndToEnd     *Latency `json:"end_to_end,omitempty"`
 	LagAtEnd     int64    `json:"lag_at_end"`
 	ConsumedPerS float64  `json:"consumed_per_s,omitempty"`
+	// Invalid events failed the group's decoding and validation (typed
+	// encodings); they are counted in Received too.
+	Invalid int64 `json:"invalid,omitempty"`
 }
 
 // Resources is the CPU time and memory the commsbench process used.
@@ -267,6 +288,31 @@ type Resources struct {
 	// CPUPerOpUS is process CPU time divided by operations, in microseconds.
 	CPUPerOpUS  float64 `json:"cpu_per_op_us,omitempty"`
 	MaxRSSBytes int64   `json:"max_rss_bytes,omitempty"`
+	// The peer is the process on this machine listening on the target's
+	// address: the broker of a brokered run, the receiver of a call. Its CPU
+	// time over the measured period is PeerCPUS (per operation
+	// PeerCPUPerOpUS). Absent in files written before they were measured,
+	// and when PeerNote says why not ("in this process": an embedded
+	// target, already in the figures above; "not measured: …": a remote
+	// host, or not Linux).
+	PeerProcess    string   `json:"peer_process,omitempty"`
+	PeerCPUS       *float64 `json:"peer_cpu_s,omitempty"`
+	PeerCPUPerOpUS *float64 `json:"peer_cpu_per_op_us,omitempty"`
+	PeerNote       string   `json:"peer_note,omitempty"`
+	// ClientCodecPerOpUS is the client's time encoding each request and
+	// decoding its reply, in microseconds per measured operation, read
+	// around those calls (runs with a typed --encoding only). It is part
+	// of CPUPerOpUS and of the response latency.
+	ClientCodecPerOpUS float64 `json:"client_codec_per_op_us,omitempty"`
+}
+
+// SetClientCodecPerOpUS records the client's encode and decode time per
+// operation.
+func (r *Result) SetClientCodecPerOpUS(us float64) {
+	if r.Resources == nil {
+		r.Resources = &Resources{}
+	}
+	r.Resources.ClientCodecPerOpUS = us
 }
 
 // MainLatency names the latency that best answers "how long did the

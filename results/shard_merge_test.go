@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func TestMergeShards(t *testing.T) {
 		t.Errorf("merged rate %v, want 3000", m.Load.Rate)
 	}
 	want := []results.TimelinePoint{{TS: 0, Ops: 2000}, {TS: 1, Ops: 3000}, {TS: 2, Ops: 1000}}
-	if !slices.Equal(m.Timeline, want) {
+	if !reflect.DeepEqual(m.Timeline, want) {
 		t.Errorf("timeline %+v, want %+v (aligned by the wall clock)", m.Timeline, want)
 	}
 	if q := m.Options["queue"]; q != "commsbench.r1-s*of3" {

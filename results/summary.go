@@ -93,6 +93,38 @@ func (r *Result) TargetDescription() string {
 	return strings.Join(parts, " ")
 }
 
+// MessagesSummary describes a typed run's messages: their encoding and
+// sizes, and the client's encode and decode time; "" for an echo.
+func (r *Result) MessagesSummary() string {
+	enc, ok := r.Options["encoding"].(string)
+	if !ok || enc == "" {
+		return ""
+	}
+	s := enc
+	if req, ok := optionNumber(r.Options["request_bytes"]); ok {
+		s += fmt.Sprintf(", %s request", FormatBytes(req))
+	}
+	if rep, ok := optionNumber(r.Options["reply_bytes"]); ok {
+		s += fmt.Sprintf(", %s reply", FormatBytes(rep))
+	}
+	if r.Resources != nil && r.Resources.ClientCodecPerOpUS > 0 {
+		s += fmt.Sprintf("; client encode + decode %s per operation", FormatNS(r.Resources.ClientCodecPerOpUS*1e3))
+	}
+	return s
+}
+
+// optionNumber reads a number of the options: an int as a run recorded
+// it, a float64 as a result file gives it back.
+func optionNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
 // AskedLoad describes what was asked of the load generator.
 func (r *Result) AskedLoad() string {
 	l := r.Load
@@ -178,7 +210,7 @@ func (r *Result) DeliverySummary() string {
 	for _, x := range []struct {
 		name string
 		v    int64
-	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}} {
+	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}} {
 		if x.v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", x.name, x.v))
 		}
@@ -194,15 +226,52 @@ type latencyRow struct {
 
 func (r *Result) latencyRows() []latencyRow {
 	var rows []latencyRow
+	headline := r.brokerHeadline()
 	for _, n := range r.LatencyNames() {
-		rows = append(rows, latencyRow{strings.ReplaceAll(n, "_", " "), r.Latency[n]})
+		name := strings.ReplaceAll(n, "_", " ")
+		if headline && n == EndToEnd {
+			name += " (headline)"
+		}
+		rows = append(rows, latencyRow{name, r.Latency[n]})
 	}
-	for _, s := range r.Subscribers {
-		if s.EndToEnd != nil {
-			rows = append(rows, latencyRow{"end to end · " + s.Group, s.EndToEnd})
+	// One group's end to end is the overall one: its row would repeat it.
+	if len(r.Subscribers) > 1 {
+		for _, s := range r.Subscribers {
+			if s.EndToEnd != nil {
+				rows = append(rows, latencyRow{"end to end · " + s.Group, s.EndToEnd})
+			}
 		}
 	}
 	return rows
+}
+
+// brokerHeadline reports whether r is a brokered run whose headline
+// latency is end to end: what a message took from its due send to a
+// consumer, broker and queueing included.
+func (r *Result) brokerHeadline() bool {
+	return r.Counts.Delivery != nil && r.Latency[EndToEnd] != nil
+}
+
+// latencyLegend explains, under a brokered run's latency table, which
+// figure is the headline and what service means when a broker stands
+// between the services ("" for other runs).
+func (r *Result) latencyLegend() []string {
+	if !r.brokerHeadline() {
+		return nil
+	}
+	head := "headline: end to end, from when a message was due to be sent to when a consumer received it (the broker and any queueing included)"
+	if len(r.Subscribers) == 1 {
+		head += fmt.Sprintf("; one group, %s, so its row is this one", r.Subscribers[0].Group)
+	}
+	lines := []string{head}
+	if r.Latency[Service] != nil {
+		what := "the publish timed from the actual send to the broker's acknowledgement, without the send delay: how long the broker took to take a message, not how long consumers took to get it"
+		if r.Latency[Response] != nil {
+			what = "the response timed from the actual send to the reply, without the send delay"
+		}
+		lines = append(lines, "service: "+what)
+	}
+	return lines
 }
 
 var summaryPercentiles = []string{"p50", "p90", "p99", "p99.9", "max"}
@@ -235,8 +304,14 @@ func writeText(w io.Writer, r *Result) error {
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(tw, "  delivery\t%s\n", d)
 	}
+	if m := r.MessagesSummary(); m != "" {
+		fmt.Fprintf(tw, "  messages\t%s\n", m)
+	}
 	if r.GroupJoinS > 0 {
 		fmt.Fprintf(tw, "  group join\t%.2fs (before measuring; not in any figure)\n", r.GroupJoinS)
+	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(tw, "  cpu/op\t%s\n", c)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -265,6 +340,12 @@ func writeText(w io.Writer, r *Result) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		for _, l := range r.latencyLegend() {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	if err := writeResilienceText(w, r); err != nil {
+		return err
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
@@ -302,6 +383,12 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(w, "| delivery | %s |\n", escapeMD(d))
 	}
+	if c, ok := r.CPUCost(); ok {
+		fmt.Fprintf(w, "| cpu/op | %s |\n", escapeMD(c.String()))
+	}
+	if m := r.MessagesSummary(); m != "" {
+		fmt.Fprintf(w, "| messages | %s |\n", escapeMD(m))
+	}
 	if rows := r.latencyRows(); len(rows) > 0 {
 		fmt.Fprintf(w, "\n| latency |")
 		for _, p := range summaryPercentiles {
@@ -319,7 +406,11 @@ func writeMarkdown(w io.Writer, r *Result) error {
 			}
 			fmt.Fprintf(w, " %d |\n", row.l.Count)
 		}
+		for _, l := range r.latencyLegend() {
+			fmt.Fprintf(w, "\n%s\n", escapeMD(l))
+		}
 	}
+	writeResilienceMarkdown(w, r)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n> %s\n", escapeMD(n))
 	}

@@ -56,6 +56,8 @@ func exampleValue(m Metric) string {
 		return "5ms"
 	case m.kind == kindFraction:
 		return "0.1%"
+	case m.kind == kindSeconds:
+		return "2s"
 	case m.kind == kindCount:
 		return "0"
 	}
@@ -78,6 +80,19 @@ func parseMetricValue(m Metric, s string) (float64, error) {
 			return 0, fmt.Errorf("%q: a latency cannot be negative", s)
 		}
 		return float64(d), nil
+	case kindSeconds:
+		if hasDurationUnit(s) {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 {
+				return 0, fmt.Errorf("%q is not a time, such as 2s, 500ms or 1.5", s)
+			}
+			return d.Seconds(), nil
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return 0, fmt.Errorf("%q is not a time, such as 2s, 500ms or 1.5", s)
+		}
+		return v, nil
 	case kindFraction:
 		pct := strings.HasSuffix(s, "%")
 		v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -327,6 +328,7 @@ func (d *decoder) scenario(m *yaml.Node, path string) *Scenario {
 		"options": func(v *yaml.Node, key string) { s.Options = d.options(v, key) },
 		"payload": func(v *yaml.Node, key string) { s.Payload = d.payload(v, key) },
 		"load":    func(v *yaml.Node, key string) { s.Load = d.load(v, key) },
+		"faults":  func(v *yaml.Node, key string) { s.Faults = d.faults(v, key) },
 	})
 	if m.Kind == yaml.MappingNode {
 		if s.Name == "" && !hasKey(m, "name") {
@@ -337,6 +339,32 @@ func (d *decoder) scenario(m *yaml.Node, path string) *Scenario {
 		}
 	}
 	return s
+}
+
+// faults reads a list of fault specs (see package fault).
+func (d *decoder) faults(v *yaml.Node, key string) []fault.Fault {
+	if v.Kind != yaml.SequenceNode {
+		d.fail(v, key, "%s: write a list of faults, such as [down@5s+5s]", describe(v))
+		return nil
+	}
+	var fs []fault.Fault
+	for i, n := range v.Content {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		spec, ok := d.str(resolve(n), k)
+		if !ok {
+			continue
+		}
+		f, err := fault.Parse(spec)
+		if err != nil {
+			d.fail(n, k, "%v", err)
+			continue
+		}
+		fs = append(fs, f)
+	}
+	if err := fault.Check(fs, 0); err != nil {
+		d.fail(v, key, "%v", err)
+	}
+	return fs
 }
 
 // options reads the transport's settings: run flag names to single values.
@@ -540,6 +568,7 @@ func (d *decoder) suite(m *yaml.Node) *Suite {
 		},
 		"phases":    func(v *yaml.Node, key string) { d.phases(v, key, s) },
 		"defaults":  func(v *yaml.Node, key string) { defaults = d.defaults(v, key) },
+		"payload":   func(v *yaml.Node, key string) { s.Payload = d.payload(v, key) },
 		"scenarios": func(v *yaml.Node, key string) { entries = v; _ = key },
 	})
 	if s.Name == "" && !hasKey(m, "name") {
@@ -585,6 +614,7 @@ func (d *decoder) suite(m *yaml.Node) *Suite {
 		defaults.apply(sc)
 		s.Scenarios = append(s.Scenarios, sc)
 	}
+	s.applyPayload()
 	return s
 }
 

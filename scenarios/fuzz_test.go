@@ -20,6 +20,8 @@ func FuzzParse(f *testing.F) {
 		"name: a\ntransport: rest\nload: {rate: -1}\n",
 		"name: a\ntransport: queue\noptions: {mode: rpc, prefetch: 5}\npayload: {size: 4KiB}\n",
 		"name: s\nphases: {same-load: {rate: 10}, saturation: {concurrency: 2}}\nscenarios:\n  - {name: a, transport: rest}\n",
+		"name: a\ntransport: rest\nfaults: [down@1s+1s, \"slow@0s+1s,delay=1ms\"]\n",
+		"name: a\ntransport: rest\nfaults: [down@1s+2s, down@2s+1s]\n",
 		"a: &x [*x]\n",
 		"name: *a\n",
 		"name: a\ntransport: rest\n<<: {load: {rate: 1}}\n",

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 )
 
 // MaxPayloadBytes bounds a payload: the engine's bound.
@@ -72,6 +73,8 @@ type Scenario struct {
 	Options []Option
 	Payload Payload
 	Load    Load
+	// Faults are injected into the run (faults: in the file), parsed.
+	Faults []fault.Fault
 	// Pos is where the scenario starts (its file, or its entry in a suite).
 	Pos Pos
 }
@@ -165,9 +168,31 @@ type Suite struct {
 	// scenario's own load, so that every scenario runs on equal terms.
 	SameLoad   Phase
 	Saturation Phase
+	// Payload, when set (payload: in the file), replaces every scenario's
+	// own: one interaction over every mechanism, so that the comparison
+	// does not mix payload size in. Defaults.Payload only fills the unset.
+	Payload Payload
 	// Scenarios have the suite's defaults applied.
 	Scenarios []*Scenario
 	Pos       Pos
+}
+
+// SamePayload gives every scenario the suite's payload, or, when the suite
+// sets none, the first scenario's.
+func (s *Suite) SamePayload() {
+	if !s.Payload.IsSet() && len(s.Scenarios) > 0 {
+		s.Payload = s.Scenarios[0].Payload
+	}
+	s.applyPayload()
+}
+
+func (s *Suite) applyPayload() {
+	if !s.Payload.IsSet() {
+		return
+	}
+	for _, sc := range s.Scenarios {
+		sc.Payload = s.Payload
+	}
 }
 
 // Phase is one of a suite's phases. Zero values are unset: the command

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/commsbench/commsbench/bench/fault"
 )
 
 // TestBuiltinsLoadAndValidate opens every built-in file: each scenario
@@ -19,7 +21,7 @@ func TestBuiltinsLoadAndValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"microservices", "order-inventory-queue", "order-inventory-queue-rpc", "order-payment-rest", "order-placed-event", "user-auth-grpc"}
+	want := []string{"interaction", "microservices", "order-inventory-queue", "order-inventory-queue-rpc", "order-payment-rest", "order-placed-event", "order-placed-nats", "user-auth-grpc", "user-auth-nats"}
 	var got []string
 	for _, e := range entries {
 		got = append(got, e.Name)
@@ -101,7 +103,7 @@ func TestBadFiles(t *testing.T) {
 		// Negative rate.
 		{"negative rate", "name: a\ntransport: rest\nload:\n  rate: -5\n", "bad.yaml:4: load.rate: -5 is negative"},
 		// Unknown transport.
-		{"unknown transport", "name: a\ntransport: soap\n", `bad.yaml:2: transport: unknown transport "soap": choose rest, grpc, queue or event`},
+		{"unknown transport", "name: a\ntransport: soap\n", `bad.yaml:2: transport: unknown transport "soap": choose rest, grpc, queue, event or nats`},
 		// Missing transport.
 		{"missing transport", "name: a\n", "bad.yaml:1: transport: missing"},
 		// Bad duration text.
@@ -142,6 +144,12 @@ func TestBadFiles(t *testing.T) {
 		{"suite inline entry", "name: s\nscenarios:\n  - name: a\n    transport: rest\n    load: {rate: -3}\n", "bad.yaml:5: scenarios[0].load.rate: -3 is negative"},
 		// Suite: two entries with one name.
 		{"suite duplicate scenario", "name: s\nscenarios:\n  - {name: a, transport: rest}\n  - {name: a, transport: grpc}\n", `bad.yaml:4: scenarios[1]: scenario "a" is already in the suite`},
+		// A fault that does not parse names its item and shows the grammar.
+		{"bad fault", "name: a\ntransport: rest\nfaults:\n  - down@1s+1s\n  - down@5s\n", "bad.yaml:5: faults[1]: fault \"down@5s\": no +DURATION after the start; write a fault as KIND@START+DURATION"},
+		// Faults are a list, even of one.
+		{"fault not a list", "name: a\ntransport: rest\nfaults: down@1s+1s\n", "bad.yaml:3: faults: the text \"down@1s+1s\": write a list of faults"},
+		// Two faults of one kind at once.
+		{"faults overlap", "name: a\ntransport: rest\nfaults: [down@1s+2s, down@2s+1s]\n", "bad.yaml:3: faults: faults down@1s+2s and down@2s+1s overlap"},
 		// Suite: an empty list.
 		{"suite empty", "name: s\nscenarios: []\n", "bad.yaml:2: scenarios: must be a list"},
 	}
@@ -250,7 +258,7 @@ func TestReferenceErrors(t *testing.T) {
 		// A suite that lists itself does not loop.
 		{"suite in suite", "name: s\nscenarios:\n  - ./s.yaml\n", p, "a suite lists scenarios, not other suites"},
 		// An unknown name lists the built-in ones.
-		{"unknown name", "", "no-such", `no built-in scenario or suite named "no-such" and no such file; built-in: microservices, order-inventory-queue`},
+		{"unknown name", "", "no-such", `no built-in scenario or suite named "no-such" and no such file; built-in: interaction, microservices, order-inventory-queue`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,6 +304,20 @@ func TestOptionsKeepOrderAndPositions(t *testing.T) {
 	}
 }
 
+func TestFaultsAreParsed(t *testing.T) {
+	doc, err := Parse("s.yaml", []byte("name: a\ntransport: queue\nfaults:\n  - down@5s+5s\n  - slow@11s+2s,delay=20ms\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []fault.Fault{
+		{Kind: fault.Down, Start: 5 * time.Second, Duration: 5 * time.Second},
+		{Kind: fault.Slow, Start: 11 * time.Second, Duration: 2 * time.Second, Delay: 20 * time.Millisecond},
+	}
+	if !slices.Equal(doc.Scenario.Faults, want) {
+		t.Errorf("faults %+v, want %+v", doc.Scenario.Faults, want)
+	}
+}
+
 // TestCopiedBuiltinKeepsItsTemplate: a built-in scenario saved to a file
 // elsewhere ('commsbench scenarios show NAME > mine.yaml') still finds the
 // built-in template it names.
@@ -320,4 +342,32 @@ func TestCopiedBuiltinKeepsItsTemplate(t *testing.T) {
 
 // testTransports are the transport names the decoding tests take, as the
 // command gives the registry's.
-var testTransports = []string{"rest", "grpc", "queue", "event"}
+var testTransports = []string{"rest", "grpc", "queue", "event", "nats"}
+
+// TestInteractionSuiteSendsOneOrderEverywhere: the interaction suite
+// sends the same typed order (same items) over every transport, in both
+// encodings, and carries no payload of its own.
+func TestInteractionSuiteSendsOneOrderEverywhere(t *testing.T) {
+	suite, err := Builtin().Suite("interaction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]bool{}
+	for _, sc := range suite.Scenarios {
+		opts := map[string]string{}
+		for _, o := range sc.Options {
+			opts[o.Name] = o.Value
+		}
+		if opts["items"] != "3" || sc.Payload.Template != "" {
+			t.Errorf("%s: items %q, payload %+v; want the 3-item order and no template", sc.Name, opts["items"], sc.Payload)
+		}
+		cells[sc.Transport+"+"+opts["encoding"]] = true
+	}
+	for _, tr := range []string{"rest", "grpc", "nats", "queue", "event"} {
+		for _, enc := range []string{"json", "protobuf"} {
+			if !cells[tr+"+"+enc] {
+				t.Errorf("the interaction suite does not send the order over %s as %s", tr, enc)
+			}
+		}
+	}
+}

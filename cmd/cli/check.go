@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -35,7 +36,7 @@ Relative rules (--max-regression, default "` + results.DefaultMaxRegression + `"
 percentage of the baseline, percentage points (pp) for error_rate, or a duration
 for latency figures. Direction is known: latency and errors must not rise,
 throughput must not fall. A change fails only when it is larger than allowed
-and, with at least 4 runs a side, significant (Mann–Whitney U test, p < --alpha);
+and, with at least ` + strconv.Itoa(results.MinSamples) + ` runs a side, significant (Mann–Whitney U test, p < --alpha);
 with fewer runs it is a plain comparison and the output says so.
 
 Absolute thresholds come from a YAML file keyed by transport or transport/label:
@@ -114,7 +115,7 @@ func runCheck(cmd *cobra.Command, f *Factory, o *checkOptions) error {
 	if o.Thresholds != "" {
 		data, err := os.ReadFile(o.Thresholds)
 		if err != nil {
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--thresholds: %w", err)}
+			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("--thresholds: %w", results.FileError(err, "read", o.Thresholds))}
 		}
 		opts.Thresholds, err = results.ParseThresholds(data)
 		if err != nil {
@@ -142,7 +143,7 @@ func runCheck(cmd *cobra.Command, f *Factory, o *checkOptions) error {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	if !rep.Passed {
-		return &ExitError{Code: ExitCheckFailed, Err: fmt.Errorf("check failed: %d of %d checks failed", rep.Failed, len(rep.Rows))}
+		return &ExitError{Code: ExitCheckFailed, Err: fmt.Errorf("check failed: %s", rep.FailedCount())}
 	}
 	return nil
 }

@@ -12,4 +12,5 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdBrokers(f))
 	root.AddCommand(NewCmdScenarios(f), NewCmdSuite(f), NewCmdReport(f))
 	root.AddCommand(NewCmdKube(f))
+	strictCompletion(root)
 }

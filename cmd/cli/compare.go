@@ -49,7 +49,7 @@ func loadSide(flag, path string) ([]*results.Result, error) {
 	if err != nil {
 		where := ""
 		if flag != "" {
-			where = flag + " "
+			where = flag + ": "
 		}
 		return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s%w", where, err)}
 	}
@@ -79,6 +79,7 @@ type compareOptions struct {
 	Latency     string
 	Percentiles string
 	Baseline    int
+	Costs       bool
 }
 
 // NewCmdCompare is "commsbench compare FILE|DIR…".
@@ -115,6 +116,7 @@ Exit codes: 0 done, 1 an input is unreadable, 2 bad flags.`,
 		Example: `  commsbench compare results/main/ results/pr/
   commsbench compare base.json new.json --format markdown
   commsbench compare old/ new/ --metric publish --percentiles p50,p90,p99
+  commsbench compare rest-json/ rest-protobuf/ grpc-protobuf/ grpc-json/ --costs
   commsbench compare old/ new/ --format benchfmt > runs.txt && benchstat -col side runs.txt`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -126,6 +128,7 @@ Exit codes: 0 done, 1 an input is unreadable, 2 bad flags.`,
 	fl.StringVar(&o.Latency, "metric", "", "latency to show: response, service, send_delay, publish or end_to_end (default: each transport's main latency)")
 	fl.StringVar(&o.Percentiles, "percentiles", strings.Join(results.DefaultPercentiles(), ","), "latency figures to show: percentiles such as p50, p99.9, and min, mean, max")
 	fl.IntVar(&o.Baseline, "baseline", 1, "the side (1 = first argument) the others are compared against")
+	fl.BoolVar(&o.Costs, "costs", false, "also compare the process's CPU time per operation and the client's encode + decode time per operation (runs with a typed --encoding)")
 	o.resultSetOptions.addFlags(cmd)
 	return cmd
 }
@@ -178,6 +181,7 @@ func runCompare(f *Factory, o *compareOptions, args []string) error {
 		Baseline:         o.Baseline - 1,
 		Alpha:            o.Alpha,
 		PercentileSource: o.PercentileSource,
+		Costs:            o.Costs,
 	})
 	if err != nil {
 		return compareDataError(err)

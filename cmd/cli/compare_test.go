@@ -66,7 +66,7 @@ func TestCompareAndCheckBadInputs(t *testing.T) {
 		{"compare wrong schema", []string{"compare", bad["schema2.json"]}, ExitFailure, "schema version 2, this commsbench reads version 1"},
 		{"compare not a result", []string{"compare", bad["not-result.json"]}, ExitFailure, `no "schema" and "tool"`},
 		{"compare empty directory", []string{"compare", bad["empty"]}, ExitFailure, "the directory holds no result file"},
-		{"compare missing file", []string{"compare", bad["missing"]}, ExitFailure, "no such file or directory"},
+		{"compare missing file", []string{"compare", bad["missing"]}, ExitFailure, "no-such-file.json does not exist"},
 		{"compare nothing", []string{"compare"}, ExitUsage, "name at least one result file"},
 		{"compare misspelled latency", []string{"compare", testBase, "--metric", "publsh"}, ExitUsage, `--metric "publsh": choose a latency`},
 		{"compare latency no run has", []string{"compare", filepath.Join(testBase, "rest-ci-1.json"), "--metric", "publish"}, ExitUsage, "no run has a publish latency"},
@@ -77,7 +77,7 @@ func TestCompareAndCheckBadInputs(t *testing.T) {
 		{"compare bad alpha", []string{"compare", testBase, "--alpha", "5"}, ExitUsage, "--alpha 5: must be between 0 and 1"},
 		{"compare bad percentile source", []string{"compare", testBase, "--percentile-source", "mean"}, ExitUsage, `--percentile-source "mean"`},
 
-		{"check truncated baseline", []string{"check", "--baseline", bad["truncated.json"], "--current", testHead}, ExitFailure, "--baseline " + bad["truncated.json"]},
+		{"check truncated baseline", []string{"check", "--baseline", bad["truncated.json"], "--current", testHead}, ExitFailure, "--baseline: " + bad["truncated.json"]},
 		{"check wrong schema", []string{"check", "--baseline", testBase, "--current", bad["schema2.json"]}, ExitFailure, "schema version 2"},
 		{"check not a result", []string{"check", "--baseline", testBase, "--current", bad["not-result.json"]}, ExitFailure, "not a commsbench result"},
 		{"check empty directory", []string{"check", "--baseline", bad["empty"], "--current", testHead}, ExitFailure, "holds no result file"},
@@ -86,7 +86,7 @@ func TestCompareAndCheckBadInputs(t *testing.T) {
 		{"check without current", []string{"check", "--baseline", testBase}, ExitUsage, "--current: name the result file"},
 		{"check without anything to check against", []string{"check", "--current", testHead}, ExitUsage, "nothing to check against"},
 		{"check max-regression without baseline", []string{"check", "--current", testHead, "--thresholds", "x.yml", "--max-regression", "p99=5%"}, ExitUsage, "--max-regression needs --baseline"},
-		{"check missing thresholds file", []string{"check", "--current", testHead, "--thresholds", bad["missing"]}, ExitFailure, "--thresholds: open"},
+		{"check missing thresholds file", []string{"check", "--current", testHead, "--thresholds", bad["missing"]}, ExitFailure, "--thresholds: " + bad["missing"] + " does not exist"},
 		{"check groups that never match", []string{"check", "--baseline", testBase, "--current", filepath.Join(testHead, "rest-ci-1.json"), "--group-by", "transport,load.payload_bytes"}, ExitUsage, "no group of the current results matches a group of the baseline"},
 		{"check unknown format", []string{"check", "--baseline", testBase, "--current", testHead, "--format", "csv"}, ExitUsage, `--format "csv": choose text, markdown or json`},
 	}

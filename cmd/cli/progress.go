@@ -74,12 +74,21 @@ func (p *progressLine) update(s bench.Progress) {
 			total = fmt.Sprintf("%d ops", s.PlannedOps)
 		}
 		line = fmt.Sprintf("%s  %.0fs/%s  %s ops/s  errors %d  p99 %s",
-			p.label, s.Elapsed.Seconds(), total, results.FormatRate(s.OpsPerS), s.Errors, results.FormatNS(float64(s.P99)))
+			p.label, s.Elapsed.Seconds(), total, results.FormatRate(s.OpsPerS), s.Errors, progressP99(s))
 		if s.InFlightBound {
 			line += "  (in-flight bound reached)"
 		}
 	}
 	p.draw(line)
+}
+
+// progressP99 is the p99 so far, n/a before an operation of the measured
+// period finished: there is no p99 of nothing, and 0 would read as fast.
+func progressP99(s bench.Progress) string {
+	if s.Ops == 0 || s.P99 <= 0 {
+		return "n/a"
+	}
+	return results.FormatNS(float64(s.P99))
 }
 
 // done clears the line.

@@ -28,7 +28,11 @@ func Main(ctx context.Context, f *Factory) int {
 			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", commandPath(root, f.Args[1:]))
 		}
 	}
-	return exitCode(err)
+	code := exitCode(err)
+	if code == ExitInterrupted {
+		code = interruptedCode(ctx)
+	}
+	return code
 }
 
 // commandPath names the deepest command the arguments reach, for the hint
@@ -64,7 +68,7 @@ Transports ('commsbench run NAME --help' for each):
 	root.SetErr(f.IO.ErrOut)
 	root.SetIn(f.IO.In)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &FlagError{err: err}
+		return &FlagError{err: flagValueError(err)}
 	})
 	root.SetVersionTemplate(versionLine(f) + "\n")
 	root.AddCommand(

@@ -52,6 +52,8 @@ type RunOptions struct {
 	PayloadContent []byte
 	// Count repeats the run, each with a fresh workload (see run_count.go).
 	Count int
+	// Faults are --fault, or a scenario's faults: (see run_faults.go).
+	Faults faultList
 	// Dist makes the run a shard of a load (see run_shard.go).
 	Dist shardFlags
 }
@@ -85,6 +87,7 @@ func (o *RunOptions) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.Label, "label", "", "free text stored in the result, to tell runs apart")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary and no progress line")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole process during the run (go tool pprof FILE), to see where the time goes")
+	fl.Var(&o.Faults, "fault", faultUsage)
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
 	o.Dist.addFlags(fl)
 }
@@ -223,6 +226,10 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	if res.Options == nil {
 		res.Options = map[string]any{}
 	}
+	if _, typed := res.Options["payload"]; typed {
+		// The transport sent typed messages, which it named.
+		return
+	}
 	res.Options["payload"] = req.Payload.Kind
 	switch req.Payload.Kind {
 	case "file":
@@ -278,8 +285,8 @@ service time from the actual send is reported beside it.
 Closed loop (--rate 0 --concurrency N): N workers each send their next
 operation when the previous one answered; this finds the throughput ceiling.
 
-Exit codes: 0 done, 1 the run failed, 2 bad flags, 130 interrupted (the
-partial result is still printed and written).`,
+Exit codes: 0 done, 1 the run failed, 2 bad flags, 130 interrupted, 143
+stopped by SIGTERM (the partial result is still printed and written).`,
 		Example: `  commsbench run rest
   commsbench run grpc --rate 5000 --duration 30s --out grpc.json
   commsbench run rest --rate 0 --concurrency 32 --http2

@@ -96,6 +96,8 @@ func reservedOption(name string) (string, bool) {
 		return fmt.Sprintf("a load setting: write it under load: (load.%s)", name), true
 	case "payload-size", "payload-file":
 		return "write the payload as payload.size or payload.template", true
+	case "fault":
+		return "write faults as a list under faults:", true
 	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
@@ -185,6 +187,9 @@ func (in *runInputs) applyScenario(sc *scenarios.Scenario) error {
 	if l.Timeout > 0 {
 		s.Timeout, in.given["timeout"] = l.Timeout, true
 	}
+	if len(sc.Faults) > 0 {
+		s.Faults.faults = sc.Faults
+	}
 	return nil
 }
 
@@ -253,6 +258,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 	if err := in.ct.validate(in.t, in.opts); err != nil {
 		return nil, err
 	}
+	if err := checkFaults(in.t, o.Faults.faults, o); err != nil {
+		return nil, err
+	}
 	req := &runRequest{
 		Transport: in.t,
 		Config:    in.cfg,
@@ -265,6 +273,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 			Connections:      o.Connections,
 			PayloadBytes:     int(o.Payload),
 			Payload:          o.PayloadContent,
+			Faults:           o.Faults.faults,
 			Warn:             func(s string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", s) },
 		},
 		Label:      o.Label,
@@ -293,8 +302,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Requests:     o.Requests,
 		Warmup:       o.Warmup,
 		Timeout:      o.Timeout,
-		PayloadBytes: int(o.Payload),
+		PayloadBytes: req.Run.PayloadBytes,
 		Connections:  req.Run.Connections,
+		Faults:       req.Run.Faults,
 	}
 	if err := req.distribute(f.Now(), o); err != nil {
 		return nil, err
@@ -337,6 +347,12 @@ func (o *RunOptions) validate(changed func(string) bool) error {
 	default:
 		return flagErrorf("--format %q: choose text, json or markdown", o.Format)
 	}
+	if o.Quiet && changed("format") && o.Out != "-" {
+		return flagErrorf("--format %s and --quiet: --quiet prints no summary for --format to shape; give one of them (--out - writes the result as JSON to stdout either way)", o.Format)
+	}
+	if err := checkOutWritable(o.Out, o.Count > 1 || isDirOut(o.Out)); err != nil {
+		return &FlagError{err: err}
+	}
 	if o.Requests > 0 && !changed("duration") {
 		o.Duration = 0
 	}
@@ -360,7 +376,7 @@ func (o *RunOptions) loadPayload(changed func(string) bool) error {
 	data, err := os.ReadFile(o.PayloadFile)
 	switch {
 	case err != nil:
-		return flagErrorf("--payload-file: %v", err)
+		return flagErrorf("--payload-file: %v", results.FileError(err, "read", o.PayloadFile))
 	case len(data) == 0:
 		return flagErrorf("--payload-file %s: the file is empty", o.PayloadFile)
 	case len(data) > bench.MaxPayloadBytes:

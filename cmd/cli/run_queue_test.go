@@ -160,7 +160,7 @@ func TestRunQueueKeepsThePasswordOut(t *testing.T) {
 		t.Errorf("target %+v, options %v", res.Target, res.Options)
 	}
 	// The text summary shows the accounting line and both latencies.
-	for _, want := range []string{"delivery  sent ", "lost 0 / duplicates 0", "publish", "end to end"} {
+	for _, want := range []string{"delivery  sent ", "lost 0 / unread 0 / duplicates 0", "publish", "end to end"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("summary does not show %q:\n%s", want, stdout)
 		}

@@ -89,7 +89,8 @@ func newCmdScenariosShow(f *Factory) *cobra.Command {
 			lib := library()
 			name, data, err := lib.Source(args[0])
 			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
+				// No such scenario: the argument is wrong, as for run --scenario.
+				return &FlagError{err: err}
 			}
 			// Show only what loads: a broken file says where it is broken.
 			if _, err := lib.Open(args[0]); err != nil {

@@ -45,6 +45,7 @@ type suiteOptions struct {
 	Strict      bool
 	Quiet       bool
 	Set         []string
+	SamePayload bool
 }
 
 // suitePhase is one phase as run: the load it gives every scenario.
@@ -100,7 +101,7 @@ A scenario whose broker does not answer (no RabbitMQ at the queue's URL, no
 Docker engine for --set containers=true) is skipped with the reason and the
 fix, and the rest still runs. Exit codes: 0 done (also with skips, unless
 --strict), 1 a scenario failed (or, with --strict, was skipped), 2 bad flags
-or scenario files, 130 interrupted.`,
+or scenario files, 130 interrupted, 143 stopped by SIGTERM.`,
 		Example: `  commsbench suite
   commsbench suite --duration 2s --report report.html
   commsbench suite my-suite.yaml --rate 500 --concurrency 32
@@ -130,6 +131,7 @@ or scenario files, 130 interrupted.`,
 	fl.StringVar(&o.Format, "format", o.Format, "table format on stdout: text or markdown")
 	fl.BoolVar(&o.Strict, "strict", false, "exit 1 when a scenario was skipped because its broker did not answer")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress, only the table")
+	fl.BoolVar(&o.SamePayload, "same-payload", false, "give every scenario one payload: the suite file's payload:, else the first scenario's, so that payload size is not mixed into the comparison")
 	fl.StringArrayVar(&o.Set, "set", nil, "NAME=VALUE: set a transport option (a run flag such as amqp-url, brokers, containers or prefetch) for every scenario whose transport has it; repeatable")
 	return cmd
 }
@@ -300,6 +302,9 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	suite, err := library().Suite(ref)
 	if err != nil {
 		return &FlagError{err: fmt.Errorf("suite %s: %w", ref, err)}
+	}
+	if o.SamePayload {
+		suite.SamePayload()
 	}
 	phases, err := o.phases(cmd, suite)
 	if err != nil {

@@ -65,7 +65,7 @@ func (p *suiteProgress) callback(i, ph int) func(bench.Progress) {
 			line = fmt.Sprintf("%s · warming up", prefix)
 		} else {
 			line = fmt.Sprintf("%s · %.0fs/%.0fs · %s ops/s · p99 %s", prefix, s.Elapsed.Seconds(), s.Planned.Seconds(),
-				results.FormatRate(s.OpsPerS), results.FormatNS(float64(s.P99)))
+				results.FormatRate(s.OpsPerS), progressP99(s))
 			if s.Errors > 0 {
 				line += fmt.Sprintf(" · errors %d", s.Errors)
 			}
@@ -92,7 +92,7 @@ func (p *suiteProgress) finished(i int, phase string, res *results.Result, probl
 		main := res.MainLatency()
 		line = fmt.Sprintf("  ✓ %s · %s ops/s", name, results.FormatRate(res.Throughput.OpsPerS))
 		if l := res.Latency[main]; l != nil {
-			line += fmt.Sprintf(" · %s p99 %s", strings.ReplaceAll(main, "_", " "), results.FormatNS(float64(l.P99)))
+			line += fmt.Sprintf(" · %s p99 %s", strings.ReplaceAll(main, "_", " "), l.FormatFigure("p99"))
 		}
 		if problem != "" {
 			line += " · " + firstLine(problem)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,8 +64,8 @@ func TestScenariosCommands(t *testing.T) {
 		{"list", []string{"scenarios", "list"}, ExitOK, []string{"microservices", "suite", "order-payment-rest", "rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event", "event"}, ""},
 		// show prints the file itself.
 		{"show", []string{"scenarios", "show", "order-inventory-queue-rpc"}, ExitOK, []string{"# builtin:order-inventory-queue-rpc.yaml", "transport: queue", "mode: rpc"}, ""},
-		// An unknown name lists the known ones.
-		{"show unknown", []string{"scenarios", "show", "nope"}, ExitFailure, nil, `no built-in scenario or suite named "nope"`},
+		// An unknown name is a usage error, as for run --scenario, and lists the known ones.
+		{"show unknown", []string{"scenarios", "show", "nope"}, ExitUsage, nil, `no built-in scenario or suite named "nope"`},
 		// No subcommand is a usage error.
 		{"no subcommand", []string{"scenarios"}, ExitUsage, nil, "choose a subcommand"},
 		// show takes one name.
@@ -195,7 +196,7 @@ func TestSuiteBadInput(t *testing.T) {
 		// A scenario's bad option stops the suite before anything runs.
 		{"bad option in suite", []string{"suite", badOption}, "bad.yaml:6: options.http3: the rest transport has no such option; did you mean http2?"},
 		// --set must name a flag of one of the suite's transports.
-		{"set unknown", []string{"suite", "--set", "bogus=1"}, "--set bogus: no transport of this suite (rest, grpc, queue, event) has a run flag of that name"},
+		{"set unknown", []string{"suite", "--set", "bogus=1"}, "--set bogus: no transport of this suite (rest, grpc, queue, event, nats) has a run flag of that name"},
 		// --set cannot change the phases behind the suite's back.
 		{"set rate", []string{"suite", "--set", "rate=5"}, "--set rate: the suite's own flag: give --rate"},
 		// --set needs NAME=VALUE.
@@ -287,9 +288,9 @@ func TestSuiteEndToEnd(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, errOut)
 	}
 	so := stdout.String()
-	names := []string{"order-payment-rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event"}
+	names := []string{"order-payment-rest", "user-auth-grpc", "order-inventory-queue", "order-inventory-queue-rpc", "order-placed-event", "user-auth-nats", "order-placed-nats"}
 	for _, n := range names {
-		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + `\s+(REST|gRPC unary|queue · oneway|queue · rpc|event · 2 groups)\s+\S+ / \S+\s+\S+ / \S+\s+\S+\s+\S+\s+\d+/\d+`)
+		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + `\s+(REST|gRPC unary|queue · oneway|queue · rpc|event · 2 groups|NATS request|NATS JetStream)\s+\S+ / \S+\s+\S+ / \S+\s+\S+\s+.*\s+\d+/\d+`)
 		if !row.MatchString(so) {
 			t.Errorf("no complete row for %s:\n%s", n, so)
 		}
@@ -313,14 +314,14 @@ func TestSuiteEndToEnd(t *testing.T) {
 	if n := strings.Count(so, "\n- "); n < 4 {
 		t.Errorf("%d sentences under the table, want several:\n%s", n, so)
 	}
-	for _, w := range []string{"At the same offered load of 300 ops/s", "At saturation (4 workers, closed loop)", "10 result files and summary.md in " + out} {
+	for _, w := range []string{"At the same offered load of 300 ops/s", "At saturation (4 workers, closed loop)", fmt.Sprintf("%d result files and summary.md in %s", 2*len(names), out)} {
 		if !strings.Contains(so, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, so)
 		}
 	}
 	// The progress display: the plan, a line per run, live lines.
 	se := errOut.String()
-	for _, w := range []string{"suite microservices: 5 scenarios × 2 phases", "✓ order-placed-event · saturation", "\r\033[K"} {
+	for _, w := range []string{fmt.Sprintf("suite microservices: %d scenarios × 2 phases", len(names)), "✓ order-placed-event · saturation", "\r\033[K"} {
 		if !strings.Contains(se, w) {
 			t.Errorf("progress display lacks %q:\n%q", w, se)
 		}
@@ -328,7 +329,7 @@ func TestSuiteEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "summary.md")); err != nil {
 		t.Error(err)
 	}
-	if b, err := os.ReadFile(html); err != nil || strings.Count(string(b), `data-chart="timeline"`) != 5 {
+	if b, err := os.ReadFile(html); err != nil || strings.Count(string(b), `data-chart="timeline"`) != len(names) {
 		t.Errorf("--report %s: %v, or not one timeline per scenario", html, err)
 	}
 
@@ -348,10 +349,10 @@ func TestSuiteEndToEnd(t *testing.T) {
 			t.Errorf("report lacks a row for %s", n)
 		}
 	}
-	if strings.Count(body, `data-chart="percentiles"`) != 1 || strings.Count(body, `data-chart="timeline"`) != 5 {
-		t.Error("report: want one percentile chart and five timelines")
+	if strings.Count(body, `data-chart="percentiles"`) != 1 || strings.Count(body, `data-chart="timeline"`) != len(names) {
+		t.Errorf("report: want one percentile chart and %d timelines", len(names))
 	}
-	if !strings.Contains(errOut.String(), "report of 10 results written to "+page) {
+	if !strings.Contains(errOut.String(), fmt.Sprintf("report of %d results written to %s", 2*len(names), page)) {
 		t.Errorf("stderr %q", errOut)
 	}
 }
@@ -381,7 +382,7 @@ func TestReportBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"no argument", []string{"report"}, ExitUsage, "name the result files or directories"},
-		{"missing", []string{"report", filepath.Join(dir, "nope")}, ExitFailure, "no such file"},
+		{"missing", []string{"report", filepath.Join(dir, "nope")}, ExitFailure, "nope does not exist"},
 		{"not a result", []string{"report", notResult}, ExitFailure, "not a commsbench result"},
 		{"empty dir", []string{"report", t.TempDir()}, ExitFailure, "the directory holds no result file"},
 	}
@@ -439,5 +440,51 @@ func TestSuiteSkipsWithoutDocker(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(so), " "), w) {
 			t.Errorf("stdout lacks %q:\n%s", w, so)
 		}
+	}
+}
+
+// TestSuiteSamePayload: by default the built-in scenarios carry their own
+// templates and the table says the payloads differ; --same-payload gives
+// every scenario the first one's, and the table says so.
+func TestSuiteSamePayload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs eight short measurements; skipped with -short")
+	}
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "calls.yaml")
+	if err := os.WriteFile(suite, []byte("name: calls\nscenarios:\n  - order-payment-rest\n  - user-auth-grpc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  string
+		sizes [2]int // REST, gRPC
+	}{
+		// Each built-in template as it is: 483 B for REST, 209 B for gRPC.
+		{"own payloads", nil, "payloads differ (REST 483 B, gRPC unary 209 B)", [2]int{483, 209}},
+		// One payload, the first scenario's, everywhere.
+		{"same payload", []string{"--same-payload"}, "every scenario carried the same 483 B payload", [2]int{483, 483}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			args := append([]string{"suite", suite, "--duration", "300ms", "--warmup", "0s", "--rate", "200", "--concurrency", "2", "--out", out}, tc.flags...)
+			f, stdout, errOut := testFactory(args...)
+			if code := Main(context.Background(), f); code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, errOut)
+			}
+			if !strings.Contains(stdout.String(), tc.want) {
+				t.Errorf("table does not say %q:\n%s", tc.want, stdout)
+			}
+			for i, n := range []string{"order-payment-rest", "user-auth-grpc"} {
+				res, err := results.ReadFile(filepath.Join(out, n+".same-load.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Load.PayloadBytes != tc.sizes[i] {
+					t.Errorf("%s: %d B payload, want %d", n, res.Load.PayloadBytes, tc.sizes[i])
+				}
+			}
+		})
 	}
 }

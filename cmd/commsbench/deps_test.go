@@ -11,6 +11,7 @@ var targetSupport = map[string]bool{
 	"targets/transport":  true, // the descriptor type every transport exports
 	"targets/registry":   true, // the one list of transports
 	"targets/containers": true, // brokers started in Docker for a run
+	"targets/messages":   true, // the typed messages every transport may encode
 }
 
 // TestDependenciesPointOneWay holds the layering: results is a leaf, the
@@ -77,17 +78,19 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 		}
 	}
 	switch pkg {
-	case "results":
+	case "results", "bench/fault":
 		return in(), true
-	case "bench", "report":
+	case "bench":
+		return in("results", "bench/fault"), true
+	case "report":
 		return in("results"), true
 	case "kube":
 		// The only package that imports the Kubernetes client.
 		return in("results"), true
-	case "scenarios":
-		return in("bench", "results"), true
-	case "targets/transport", "targets/containers":
-		return in("bench", "results"), true
+	case "scenarios", "targets/transport", "targets/containers":
+		return in("bench", "bench/fault", "results"), true
+	case "targets/messages":
+		return in(), true
 	case "targets/registry":
 		return func(dep string) bool { return dep == "targets/transport" || transports[dep] }, true
 	case "cmd/cli":
@@ -99,13 +102,13 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 		return in(), true
 	}
 	if own, ok := transportOf(pkg); ok {
-		// A transport: the engine, the schema, the descriptor type and its
-		// own packages; never another transport.
+		// A transport: the engine, the schema, the descriptor type, the
+		// messages and its own packages; never another transport.
 		return func(dep string) bool {
 			if d, isT := transportOf(dep); isT {
 				return d == own
 			}
-			return in("bench", "results", "targets/transport")(dep)
+			return in("bench", "bench/fault", "results", "targets/transport", "targets/messages")(dep)
 		}, true
 	}
 	return nil, false
@@ -122,6 +125,8 @@ func TestLayerRules(t *testing.T) {
 		{"targets/grpc", "targets/grpc/echopb", true}, // its own package
 		{"targets/rest", "targets/queue", false},      // another transport
 		{"targets/rest", "targets/containers", false}, // containers wrap transports, not the reverse
+		{"targets/rest", "targets/messages", true},
+		{"targets/messages", "bench", false}, // the messages know no engine
 		{"targets/rest", "cmd/cli", false},
 		{"bench", "targets/rest", false},
 		{"results", "bench", false},

@@ -16,10 +16,22 @@ func main() {
 }
 
 func run() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// After the first Ctrl-C the run stops cleanly and still reports what it
-	// measured; a second one kills at once.
-	go func() { <-ctx.Done(); stop() }()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	// After the first Ctrl-C (or SIGTERM) the run stops cleanly and still
+	// reports what it measured; a second one kills at once. The cause
+	// names the signal, whose number makes the exit code.
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		signal.Stop(sigs)
+		n, _ := s.(syscall.Signal)
+		cancel(cli.Signalled{Name: s.String(), Number: int(n)})
+	}()
 	return cli.Main(ctx, cli.System())
 }

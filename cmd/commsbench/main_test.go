@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -47,8 +48,10 @@ func TestScripts(t *testing.T) {
 func commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"bgserve":     cmdBgserve,
+		"exits":       cmdExits,
 		"resultcheck": cmdResultcheck,
 		"sleep":       cmdSleep,
+		"terminate":   cmdTerminate,
 	}
 	maps.Copy(cmds, hostileCommands())
 	return cmds
@@ -229,4 +232,74 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("sleep %q: want a duration up to 1m", args[0])
 	}
 	time.Sleep(d)
+}
+
+// exits CODE PROG [ARGS…] runs PROG like exec and asserts its exit code;
+// its stdout and stderr are then checked as exec's are.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROG [ARGS…]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits %q: want a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// terminate AFTER CODE PROG [ARGS…] starts PROG, sends it SIGTERM after
+// AFTER and asserts its exit code; its stdout and stderr go to the files
+// terminate.stdout and terminate.stderr of the work directory.
+func cmdTerminate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: terminate AFTER CODE PROG [ARGS…]")
+	}
+	after, err := time.ParseDuration(args[0])
+	if err != nil || after > time.Minute {
+		ts.Fatalf("terminate %q: want a duration up to 1m", args[0])
+	}
+	want, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("terminate: code %q is not a number", args[1])
+	}
+	bin, err := exec.LookPath(args[2])
+	if err != nil {
+		ts.Fatalf("%s not on PATH: %v", args[2], err)
+	}
+	cmd := exec.Command(bin, args[3:]...)
+	cmd.Env = os.Environ()
+	for _, kv := range []string{"PATH", "HOME", "TMPDIR"} {
+		cmd.Env = append(cmd.Env, kv+"="+ts.Getenv(kv))
+	}
+	cmd.Dir = ts.Getenv("WORK")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		ts.Fatalf("start %s: %v", args[2], err)
+	}
+	time.Sleep(after)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		ts.Fatalf("%s did not stop within 30s of SIGTERM", args[2])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs("terminate.stdout"), []byte(stdout.String()), 0o644))
+	ts.Check(os.WriteFile(ts.MkAbs("terminate.stderr"), []byte(stderr.String()), 0o644))
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		ts.Fatalf("%s exited %d after SIGTERM, want %d; stderr: %s", args[2], got, want, stderr.String())
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	kafka "github.com/segmentio/kafka-go"
+
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Defaults of Config.
@@ -146,6 +148,14 @@ type Config struct {
 	DialTimeout time.Duration
 	// JoinTimeout bounds the wait for every group to join. Default 30s.
 	JoinTimeout time.Duration
+	// readDelay, set by tests only, makes every reader pause this long
+	// after each event: groups that cannot keep up, on purpose.
+	readDelay time.Duration
+	// Encoding is messages.Raw (random bytes, the default) or a typed
+	// encoding: every event's value is then an order of Items lines, which
+	// the subscribers decode and validate (typed.go).
+	Encoding messages.Encoding
+	Items    int
 }
 
 // Validate reports settings that cannot make a run.

@@ -54,15 +54,24 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 			OutOfOrder:   t.outOfOrder.Load(),
 			EndToEnd:     results.MustLatency(h),
 			ConsumedPerS: t.consumedPerS(),
+			Invalid:      s.invalid(),
 		}
 		if hwmErr == nil {
 			sub.LagAtEnd = t.lag(hwm)
+			// The lag is the newest events of the log, after the warm-up
+			// and the join probes: the acked events the group missed are
+			// still to be read up to it, and lost beyond it.
+			unread := min(sub.LagAtEnd, sub.Lost)
+			sub.Lost -= unread
+			sub.Unread = &unread
+			d.Unread = addCount(d.Unread, unread)
 		}
 		consumedPerS += sub.ConsumedPerS
 		d.Received += sub.Received
 		d.Lost += sub.Lost
 		d.Duplicates += sub.Duplicates
 		d.OutOfOrder += sub.OutOfOrder
+		d.Invalid += sub.Invalid
 		r.Subscribers = append(r.Subscribers, sub)
 	}
 	d.Outstanding = max(0, r.Counts.Sent-w.deliveredAnywhere(ackedSets))
@@ -72,6 +81,10 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	r.Throughput.ConsumedPerS = consumedPerS
 	r.Throughput.ConsumedBytesPerS = consumedPerS * float64(w.cfg.PayloadBytes)
 	r.GroupJoinS = w.joinS
+	w.addPhaseLatencies(r)
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
 
 	if w.broker != nil {
 		r.Notes = append(r.Notes, EmbeddedNote)
@@ -83,7 +96,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		for _, s := range r.Subscribers {
 			lag += s.LagAtEnd
 		}
-		r.Notes = append(r.Notes, fmt.Sprintf("the drain timeout (%v) passed before every group caught up: %d events left unread (lag_at_end)", w.cfg.DrainTimeout, lag))
+		r.Notes = append(r.Notes, fmt.Sprintf("the drain timeout (%v) passed before every group caught up: %d events were left to read (lag_at_end); the acked events among them are unread (late, not lost: %d over all groups), and lost counts only acked events a group will never read", w.cfg.DrainTimeout, lag, *d.Unread))
 	} else if drainS >= 0.1 {
 		r.Notes = append(r.Notes, fmt.Sprintf("the groups caught up %.2fs after the load stopped", drainS))
 	}
@@ -104,6 +117,15 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		return flushErr
 	}
 	return nil
+}
+
+// addCount adds n to a count that may not exist yet.
+func addCount(c *int64, n int64) *int64 {
+	sum := n
+	if c != nil {
+		sum += *c
+	}
+	return &sum
 }
 
 // deliveredAnywhere counts the measured events that were acked or that any

@@ -12,6 +12,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	kafka "github.com/segmentio/kafka-go"
 
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 )
 
@@ -48,7 +49,14 @@ const (
 type subscriber struct {
 	groupID string
 	tally   *groupTally
+	cfg     subscriberConfig
 	members []*member
+	// retired are members a down fault closed; their histograms still
+	// hold what they received.
+	retired []*member
+	// cancel ends the current members' loops; gen counts their lives.
+	cancel context.CancelFunc
+	gen    int
 }
 
 // member is one reader of a group.
@@ -58,12 +66,21 @@ type member struct {
 	runTag uint32
 	// hist is the end-to-end latency of measured events; only the
 	// member's own goroutine touches it until done is closed.
-	hist  *hdrhistogram.Histogram
-	probe atomic.Int64 // highest join-probe round this member received
-	errs  atomic.Int64
+	hist *hdrhistogram.Histogram
+	// phases is the end-to-end latency of measured events by the phase of
+	// the faults' window they were sent in (made at first use); faults
+	// holds the clock and a slow fault's delay.
+	phases [fault.Phases]*hdrhistogram.Histogram
+	faults *faultState
+	probe  atomic.Int64 // highest join-probe round this member received
+	errs   atomic.Int64
+	// check and invalid: typed events, and those that failed the check.
+	check   func(value []byte) error
+	invalid atomic.Int64
 	// lastErr is the last error of FetchMessage, for a join failure message.
-	lastErr atomic.Pointer[error]
-	done    chan struct{}
+	lastErr   atomic.Pointer[error]
+	done      chan struct{}
+	readDelay time.Duration
 }
 
 type subscriberConfig struct {
@@ -82,14 +99,30 @@ type subscriberConfig struct {
 	maxBytes     int
 	dial         time.Duration
 	memberPrefix string
+	faults       *faultState
+	readDelay    time.Duration // Config.readDelay
+	// check, when set, is the work on a typed event's value (typed.go).
+	check func(value []byte) error
 }
 
 func newSubscriber(c subscriberConfig) *subscriber {
-	s := &subscriber{groupID: c.groupID, tally: newGroupTally(c.name, c.partitions, c.producers)}
+	s := &subscriber{groupID: c.groupID, tally: newGroupTally(c.name, c.partitions, c.producers), cfg: c}
+	s.members = s.newMembers()
+	return s
+}
+
+// newMembers makes the group's members, one life of them.
+func (s *subscriber) newMembers() []*member {
+	c := s.cfg
 	start := kafka.LastOffset
 	if c.fromStart {
 		start = kafka.FirstOffset
 	}
+	prefix := c.memberPrefix
+	if s.gen > 0 {
+		prefix = fmt.Sprintf("%s-r%d", prefix, s.gen)
+	}
+	var ms []*member
 	for i := range c.members {
 		r := kafka.NewReader(kafka.ReaderConfig{
 			Brokers: c.brokers,
@@ -98,7 +131,7 @@ func newSubscriber(c subscriberConfig) *subscriber {
 			Dialer: &kafka.Dialer{
 				Timeout:   c.dial,
 				DualStack: true,
-				ClientID:  fmt.Sprintf("%s-%d", c.memberPrefix, i+1),
+				ClientID:  fmt.Sprintf("%s-%d", prefix, i+1),
 			},
 			QueueCapacity:     readerQueueCapacity,
 			MinBytes:          1,
@@ -113,19 +146,33 @@ func newSubscriber(c subscriberConfig) *subscriber {
 			StartOffset:       start,
 			MaxAttempts:       3,
 		})
-		s.members = append(s.members, &member{
-			r:      r,
-			tally:  s.tally,
-			runTag: c.runTag,
-			hist:   results.NewHistogram(),
-			done:   make(chan struct{}),
+		ms = append(ms, &member{
+			r:         r,
+			tally:     s.tally,
+			runTag:    c.runTag,
+			hist:      results.NewHistogram(),
+			faults:    c.faults,
+			done:      make(chan struct{}),
+			readDelay: c.readDelay,
+			check:     c.check,
 		})
 	}
-	return s
+	return ms
+}
+
+// invalid counts the typed events the group's members refused, retired
+// members' too.
+func (s *subscriber) invalid() int64 {
+	var n int64
+	for _, m := range s.allMembers() {
+		n += m.invalid.Load()
+	}
+	return n
 }
 
 // start runs every member until ctx ends.
 func (s *subscriber) start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
 	for _, m := range s.members {
 		go m.run(ctx)
 	}
@@ -184,14 +231,18 @@ func (s *subscriber) readingMembers() int {
 	return n
 }
 
-// latency merges the members' end-to-end histograms. Call it only after
-// the members stopped.
+// latency merges the members' end-to-end histograms, retired members'
+// too. Call it only after the members stopped.
 func (s *subscriber) latency() *hdrhistogram.Histogram {
 	h := results.NewHistogram()
-	for _, m := range s.members {
+	for _, m := range s.allMembers() {
 		h.Merge(m.hist)
 	}
 	return h
+}
+
+func (s *subscriber) allMembers() []*member {
+	return append(append([]*member(nil), s.retired...), s.members...)
 }
 
 // close closes every reader at once (each leaves the group and commits).
@@ -228,11 +279,21 @@ func (m *member) run(ctx context.Context) {
 		st, ok := m.stampOf(msg.Headers)
 		if m.tally.record(msg.Partition, msg.Offset, st, ok, now) == outcomeNew {
 			results.RecordClamped(m.hist, now-st.SentNS)
+			m.recordPhase(st.SentNS, now)
 		}
+		m.faults.wait(ctx)
 		if ok && st.Flags&FlagProbe != 0 {
 			atomicMax(&m.probe, int64(st.Seq))
+		} else if ok && m.check != nil && m.check(msg.Value) != nil {
+			m.invalid.Add(1)
 		}
 		c.add(msg, now)
+		if m.readDelay > 0 {
+			select {
+			case <-time.After(m.readDelay):
+			case <-ctx.Done():
+			}
+		}
 	}
 }
 

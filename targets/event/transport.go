@@ -9,6 +9,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -71,6 +72,7 @@ is written to disk and nothing is replicated.`,
 			},
 		},
 		Container: "kafka",
+		Faults:    transport.ReceiverFaults(),
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "event"
 			if r != nil && len(r.Subscribers) > 0 {
@@ -81,7 +83,14 @@ is written to disk and nothing is replicated.`,
 				}
 				name = fmt.Sprintf("event · %d %s", n, word)
 			}
-			return transport.Mechanism{Name: name, Prose: "the event stream", Kind: transport.Event}
+			prose := "the event stream"
+			if r != nil {
+				name += messages.NameSuffix(r.Options)
+				if enc := messages.EncodingOf(r.Options); enc.Typed() {
+					prose += " (" + string(enc) + ")"
+				}
+			}
+			return transport.Mechanism{Name: name, Prose: prose, Kind: transport.Event}
 		},
 	}
 }
@@ -102,6 +111,7 @@ type runConfig struct {
 	Key               string
 	DrainTimeout      time.Duration
 	KeepTopic         bool
+	Messages          messages.Settings
 
 	opts     []transport.Option
 	resolved Config
@@ -119,6 +129,7 @@ func newRunConfig() transport.Config {
 		Compression:       string(CompressionNone),
 		Key:               string(KeyNone),
 		DrainTimeout:      DefaultDrainTimeout,
+		Messages:          messages.NewSettings(),
 	}
 	c.opts = []transport.Option{
 		{Name: "brokers", Usage: "Kafka bootstrap brokers, host:port[,host:port…] (default $" + EnvBrokers + "; unset: an embedded broker in-process)", Value: transport.String(&c.Brokers)},
@@ -135,6 +146,8 @@ func newRunConfig() transport.Config {
 		{Name: "key", Usage: "event keys, which choose the partition: none (round-robin), random or sequence", Value: transport.String(&c.Key)},
 		{Name: "drain-timeout", Usage: "after the load, how long the groups get to catch up; what is left is reported as lag", Value: transport.Duration(&c.DrainTimeout)},
 		{Name: "keep-topic", Usage: "keep the run's topic and consumer groups after the run", Value: transport.Bool(&c.KeepTopic)},
+		{Name: "encoding", Usage: messages.EncodingUsage + " (every group decodes and validates it)", Value: transport.String(&c.Messages.Encoding)},
+		{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	}
 	return c
 }
@@ -165,6 +178,12 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	case run.Connections != 0:
 		return transport.Usagef("--connections does not apply to the event transport: each of --producers has its own connections")
 	}
+	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
+		return transport.Usagef("%v", err)
+	}
+	if c.Messages.Enc.Typed() {
+		run.PayloadBytes = c.Messages.RequestBytes
+	}
 	brokers := c.brokers(env)
 	if transport.Changed(c.opts, "brokers") && len(ParseBrokers(brokers)) == 0 {
 		return transport.Usagef("--brokers %q: name at least one broker as host:port, or leave the flag out to use the embedded broker", brokers)
@@ -186,6 +205,8 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		KeepTopic:         c.KeepTopic,
 		PayloadBytes:      run.PayloadBytes,
 		Payload:           run.Payload,
+		Encoding:          c.Messages.Enc,
+		Items:             c.Messages.Items,
 	}
 	if err := c.resolved.Validate(); err != nil {
 		return transport.Usagef("%s", optionWording(err.Error()))
@@ -225,7 +246,7 @@ func optionWording(msg string) string {
 func (c *runConfig) Record(run transport.Run) map[string]any {
 	cfg := c.resolved
 	cfg.RunID = run.ID
-	return map[string]any{
+	o := map[string]any{
 		"topic":              cfg.TopicName(),
 		"partitions":         c.Partitions,
 		"replication_factor": c.ReplicationFactor,
@@ -240,6 +261,8 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 		"drain_timeout_s":    c.DrainTimeout.Seconds(),
 		"keep_topic":         c.KeepTopic,
 	}
+	c.Messages.Record(o, false)
+	return o
 }
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Workload publishes events and measures their delivery to every group.
@@ -42,13 +43,17 @@ type Workload struct {
 
 	producers   []*producer
 	subs        []*subscriber
+	membersCtx  context.Context
 	stopMembers context.CancelFunc
+	faults      faultState
 	membersDown bool
 	joinS       float64
 
 	payload []byte
 	closeMu sync.Mutex
 	closed  bool
+
+	clocks messages.Clocks // the producers' encode time, typed events only
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -137,7 +142,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 
 	joinStart := time.Now()
 	mctx, stop := context.WithCancel(context.Background())
-	w.stopMembers = stop
+	w.membersCtx, w.stopMembers = mctx, stop
 	for i, name := range GroupNames(w.cfg.Subscribers) {
 		s := newSubscriber(subscriberConfig{
 			brokers:      w.brokers,
@@ -152,6 +157,9 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			maxBytes:     max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
+			faults:       &w.faults,
+			readDelay:    w.cfg.readDelay,
+			check:        messages.OrderCheck(w.cfg.Encoding),
 		})
 		w.subs = append(w.subs, s)
 		s.start(mctx)
@@ -381,6 +389,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 		key:     w.cfg.Key,
 		payload: w.payload,
 		rng:     rand.NewPCG(rand.Uint64(), rand.Uint64()),
+		order:   w.newOrderSender(),
 	}, nil
 }
 
@@ -390,11 +399,19 @@ type client struct {
 	payload []byte
 	rng     *rand.PCG
 	keyBuf  [16]byte
+	order   *messages.OrderSender // typed events; nil for random bytes
 }
 
 // Do publishes one event and waits for the broker's acknowledgement.
 func (c *client) Do(ctx context.Context, op bench.Op) error {
 	ev := event{sentNS: op.Intended.UnixNano(), value: c.payload, measure: !op.Warmup}
+	if c.order != nil {
+		v, err := c.order.AppendEncoded(nil, op.Seq, !op.Warmup)
+		if err != nil {
+			return fmt.Errorf("event: %w", err)
+		}
+		ev.value = v
+	}
 	if op.Warmup {
 		ev.flags = FlagWarmup
 	}

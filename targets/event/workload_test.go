@@ -272,3 +272,29 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestDrainTimeoutCountsLagAsUnread slows every reader down (5ms per
+// event, through the test hook readDelay) and lets the drain time out on
+// the embedded broker: the events the groups had not read yet are unread,
+// late rather than lost, and nothing is lost.
+func TestDrainTimeoutCountsLagAsUnread(t *testing.T) {
+	cfg := baseConfig(nil, "test-unread-"+time.Now().Format("150405.000000"))
+	cfg.Subscribers, cfg.GroupConsumers = 1, nil
+	cfg.DrainTimeout = 200 * time.Millisecond
+	cfg.readDelay = 5 * time.Millisecond
+	_, res := runWorkload(t, cfg, bench.Options{Rate: 1000, Concurrency: 50, Duration: time.Second, Timeout: 5 * time.Second, PayloadBytes: 128})
+	d := res.Counts.Delivery
+	if d == nil || d.Unread == nil {
+		t.Fatalf("delivery %+v: want unread counted", d)
+	}
+	if *d.Unread == 0 || d.Lost != 0 {
+		t.Errorf("unread %d, lost %d: want the events not yet read at the drain timeout unread, and none lost", *d.Unread, d.Lost)
+	}
+	if d.Received+*d.Unread != d.Acked {
+		t.Errorf("received %d + unread %d != acked %d: every acked event is received or not yet read", d.Received, *d.Unread, d.Acked)
+	}
+	s := res.Subscribers[0]
+	if s.Unread == nil || *s.Unread != *d.Unread || s.Lost != 0 || s.LagAtEnd < *s.Unread {
+		t.Errorf("group %+v: want its unread events counted apart from lost, within its lag", s)
+	}
+}

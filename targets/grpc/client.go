@@ -17,8 +17,11 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/grpc/echopb"
+	"github.com/commsbench/commsbench/targets/messages"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Modes of a gRPC run.
@@ -49,12 +52,21 @@ type Config struct {
 	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight echo. Default 5s.
 	DialTimeout time.Duration
+	// NetProxy puts a network proxy between the client and the embedded
+	// target, for network faults.
+	NetProxy bool
+	// Encoding is messages.Raw (the echo, the default) or a typed
+	// encoding: each operation is then one Orders/PlaceOrder call with an
+	// order of Items lines, whose confirmation is checked (unary only).
+	Encoding messages.Encoding
+	Items    int
 }
 
 // Workload drives Echo calls or EchoStream messages.
 type Workload struct {
 	cfg       Config
 	srv       *Server
+	proxy     *transport.NetProxy
 	serveDone chan error
 	address   string
 	conns     []*grpc.ClientConn
@@ -63,9 +75,14 @@ type Workload struct {
 	// ctx outlives every operation and bounds the streams; Close cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	clocks messages.Clocks
 }
 
-var _ bench.Workload = (*Workload)(nil)
+var (
+	_ bench.Workload = (*Workload)(nil)
+	_ bench.Injector = (*Workload)(nil)
+)
 
 // NewWorkload returns the gRPC workload for cfg.
 func NewWorkload(cfg Config) (*Workload, error) {
@@ -81,6 +98,12 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	case ModeUnary, ModeStream:
 	default:
 		return nil, fmt.Errorf("grpc: mode %q: choose %s or %s", cfg.Mode, ModeUnary, ModeStream)
+	}
+	if cfg.Encoding == "" {
+		cfg.Encoding = messages.Raw
+	}
+	if cfg.Encoding.Typed() && cfg.Mode != ModeUnary {
+		return nil, fmt.Errorf("grpc: --encoding %s sends unary PlaceOrder calls; --grpc-mode %s echoes bytes only with --encoding raw", cfg.Encoding, cfg.Mode)
 	}
 	if cfg.PayloadBytes < 0 || cfg.PayloadBytes > MaxMessage-1024 {
 		return nil, fmt.Errorf("grpc: payload of %d bytes: must be between 0 and 16 MiB", cfg.PayloadBytes)
@@ -125,6 +148,13 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		go func() { w.serveDone <- srv.Serve() }()
 		w.address = srv.Addr()
 		kind = results.TargetEmbedded
+		if w.cfg.NetProxy {
+			p, err := transport.StartNetProxy(srv.Addr())
+			if err != nil {
+				return results.Target{}, fmt.Errorf("grpc: %w", err)
+			}
+			w.proxy, w.address = p, p.Addr()
+		}
 	} else {
 		addr, err := TargetAddress(w.cfg.Target)
 		if err != nil {
@@ -176,6 +206,11 @@ func (w *Workload) preflight(ctx context.Context) error {
 	defer cancel()
 	for i := range w.conns {
 		if err := w.newClient(i).Do(ctx, bench.Op{Seq: -1, Worker: i}); err != nil {
+			if w.cfg.Encoding.Typed() {
+				if oerr := ordersPreflightError(w.address, w.cfg.Encoding, err); oerr != nil {
+					return oerr
+				}
+			}
 			return w.preflightError(err)
 		}
 	}
@@ -214,11 +249,18 @@ func statusMessage(err error) string {
 // NewClient returns a worker's client. Worker i uses connection i mod
 // Connections; in stream mode it shares that connection's stream.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	if w.cfg.Encoding.Typed() {
+		return w.newOrderClient(w.conns[worker%len(w.conns)], w.clocks.New()), nil
+	}
 	return w.newClient(worker), nil
 }
 
 func (w *Workload) newClient(worker int) bench.Client {
 	i := worker % len(w.conns)
+	if w.cfg.Encoding.Typed() {
+		// The pre-flight's client: its time is not the run's.
+		return w.newOrderClient(w.conns[i], new(messages.CodecClock))
+	}
 	if w.cfg.Mode == ModeStream {
 		return &streamClient{s: w.streams[i]}
 	}
@@ -233,8 +275,24 @@ func (w *Workload) newClient(worker int) bench.Client {
 	}
 }
 
-// Finish has nothing to add: the engine's figures are the gRPC figures.
-func (w *Workload) Finish(context.Context, *results.Result) error { return nil }
+// Inject applies a fault to the embedded target: down stops it and cuts
+// its connections until the fault ends, slow delays every call (and every
+// message of a stream).
+func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
+	if w.srv == nil {
+		return transport.InjectTarget("grpc", nil, nil, f)
+	}
+	return transport.InjectTarget("grpc", w.srv, w.proxy, f)
+}
+
+// Finish adds the client's encode and decode time of typed runs; the
+// engine's figures are the gRPC figures.
+func (w *Workload) Finish(_ context.Context, r *results.Result) error {
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
+	return nil
+}
 
 // Close ends the streams, closes the connections and stops the embedded
 // target.
@@ -250,6 +308,10 @@ func (w *Workload) Close() error {
 		if err := cc.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("grpc: close connection: %w", err))
 		}
+	}
+	if w.proxy != nil {
+		w.proxy.Close()
+		w.proxy = nil
 	}
 	if w.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

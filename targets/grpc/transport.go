@@ -7,6 +7,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -29,17 +30,26 @@ sequence number; the answer must echo them byte for byte.
 connection) and spreads the workers over them; the default is one, as a
 single gRPC client connection multiplexes all calls.
 
+--encoding json or protobuf makes each operation one unary PlaceOrder call
+(service commsbench.messages.v1.Orders in targets/messages/messages.proto)
+with a typed order of --items lines, in protobuf or in JSON (content-type
+application/grpc+json, as gRPC's JSON codecs send it); the target decodes
+and validates it and answers with its payment confirmation, which the
+client checks. A refused order (INVALID_ARGUMENT) counts as invalid_message.
+
 A target of your own can stand in for the embedded one: implement the
-service in targets/grpc/echopb/echo.proto and pass --target host:port.
+service in targets/grpc/echopb/echo.proto (or, with a typed encoding, the
+Orders service) and pass --target host:port.
 Errors are counted by gRPC status (grpc_unavailable, grpc_internal, ...);
 a deadline counts as a timeout.`,
 			Example: `  commsbench run grpc --rate 5000 --duration 30s
   commsbench run grpc --rate 0 --concurrency 64 --grpc-mode stream
   commsbench run grpc --rate 0 --concurrency 64 --connections 4
+  commsbench run grpc --encoding json --items 10
   commsbench serve grpc --addr 127.0.0.1:9090 &
   commsbench run grpc --target 127.0.0.1:9090 --out grpc.json`,
 		},
-		NewConfig: func() transport.Config { return &runConfig{Mode: ModeUnary} },
+		NewConfig: func() transport.Config { return &runConfig{Mode: ModeUnary, Messages: messages.NewSettings()} },
 		Serve: &transport.Serve{
 			Help: transport.Help{
 				Short: "Serve the gRPC echo target (commsbench.echo.v1.Echo, health, reflection)",
@@ -52,6 +62,7 @@ so that grpcurl and similar tools can talk to it too.`,
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:9090"} },
 		},
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "gRPC"
@@ -59,6 +70,7 @@ so that grpcurl and similar tools can talk to it too.`,
 				if m, ok := r.Options["grpc_mode"].(string); ok && m != "" {
 					name += " " + m
 				}
+				name += messages.NameSuffix(r.Options)
 			}
 			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
 		},
@@ -67,12 +79,15 @@ so that grpcurl and similar tools can talk to it too.`,
 
 // runConfig is a gRPC run's settings as a user gives them.
 type runConfig struct {
-	Mode string
+	Mode     string
+	Messages messages.Settings
 }
 
 func (c *runConfig) Options() []transport.Option {
 	return []transport.Option{
 		{Name: "grpc-mode", Usage: "unary: one Echo call per operation; stream: one bidirectional stream per connection, one message per operation", Value: transport.String(&c.Mode)},
+		{Name: "encoding", Usage: messages.EncodingUsage, Value: transport.String(&c.Messages.Encoding)},
+		{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	}
 }
 
@@ -86,14 +101,30 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 		if _, err := TargetAddress(run.Target); err != nil {
 			return transport.Usagef("--target: %v", err)
 		}
+		if err := transport.RefuseExternalFaults(run); err != nil {
+			return err
+		}
 	}
 	if run.Connections == 0 {
 		run.Connections = 1
 	}
+	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
+		return transport.Usagef("%v", err)
+	}
+	if c.Messages.Enc.Typed() {
+		if c.Mode != ModeUnary {
+			return transport.Usagef("--grpc-mode %s echoes bytes: with --encoding %s, each operation is a unary PlaceOrder call (drop --grpc-mode)", c.Mode, c.Messages.Enc)
+		}
+		run.PayloadBytes = c.Messages.RequestBytes
+	}
 	return nil
 }
 
-func (c *runConfig) Record(transport.Run) map[string]any { return map[string]any{"grpc_mode": c.Mode} }
+func (c *runConfig) Record(transport.Run) map[string]any {
+	o := map[string]any{"grpc_mode": c.Mode}
+	c.Messages.Record(o, true)
+	return o
+}
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 	return NewWorkload(Config{
@@ -102,6 +133,9 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Mode:         c.Mode,
 		PayloadBytes: run.PayloadBytes,
 		Payload:      run.Payload,
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
+		Encoding:     c.Messages.Enc,
+		Items:        c.Messages.Items,
 	})
 }
 

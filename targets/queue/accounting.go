@@ -78,6 +78,9 @@ type ledger struct {
 	// foreign counts deliveries that were not this run's messages (another
 	// run's leftovers on a shared queue, or something else entirely).
 	foreign atomic.Int64
+	// sent and arrived count publishes the client accepted and first
+	// receipts, warm-up included: their difference is the backlog.
+	sent, arrived atomic.Int64
 }
 
 func newLedger(producers int, confirms bool) *ledger {
@@ -101,6 +104,7 @@ func (l *ledger) published(producer uint32, seq uint64, warm bool) {
 	if s == nil {
 		return
 	}
+	l.sent.Add(1)
 	s.mu.Lock()
 	s.published = max(s.published, seq+1)
 	if warm {
@@ -179,6 +183,7 @@ func (l *ledger) received(h Header, redelivered, outOfOrder bool) (first bool) {
 	}
 	if first {
 		s.markDone(h.Seq)
+		l.arrived.Add(1)
 	}
 	return first
 }

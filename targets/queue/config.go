@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Modes of a run.
@@ -107,6 +109,11 @@ type Config struct {
 	// OnBrokerLost, if set, is called once when a connection to the broker
 	// breaks during the run, for example to stop the load early.
 	OnBrokerLost func(error)
+	// Encoding is messages.Raw (random bytes, the default) or a typed
+	// encoding: each message then carries an order of Items lines, which
+	// the consumers decode and validate (one-way mode; see typed.go).
+	Encoding messages.Encoding
+	Items    int
 }
 
 // withDefaults fills the zero values that have a default.

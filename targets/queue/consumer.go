@@ -9,7 +9,9 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // consumerSpec is what the consumers of a group share.
@@ -19,9 +21,18 @@ type consumerSpec struct {
 	autoAck      bool
 	work         time.Duration
 	requeueEvery int
+	// enc, when typed, makes the consumers decode and validate each
+	// message's order, and confirm it to a request; an invalid one is
+	// rejected without requeue (typed.go).
+	enc messages.Encoding
 	// acct is the run's accounting; nil for a standalone echo target, which
 	// only answers.
 	acct *consumerAccounting
+	// delay is a slow fault's wait before each acknowledgement (ns).
+	delay atomic.Int64
+	// clock, once a run with faults starts measuring, says in which phase
+	// of the faults' window a message was sent.
+	clock atomic.Pointer[fault.Clock]
 }
 
 // consumerAccounting connects consumers to the run they measure.
@@ -42,13 +53,14 @@ type consumer struct {
 	done       chan struct{}
 	order      *orderTracker
 
-	consumed, replied, rejected atomic.Int64
+	consumed, replied, rejected, invalid atomic.Int64
 
 	// mu guards what Finish reads while the consumer may still run.
 	mu         sync.Mutex
 	e2e        *hdrhistogram.Histogram
-	lastRecvNS int64 // when the last measured message first arrived, Unix ns
-	err        error // first failed ack or reply
+	phaseE2E   [fault.Phases]*hdrhistogram.Histogram // made at first use
+	lastRecvNS int64                                 // when the last measured message first arrived, Unix ns
+	err        error                                 // first failed ack or reply
 }
 
 func newConsumer(spec *consumerSpec, tag string) *consumer {
@@ -168,13 +180,28 @@ func (c *consumer) handle(d *amqp.Delivery) bool {
 			c.account(h, d.Redelivered, now.UnixNano())
 		}
 	}
+	reply := d.Body
+	if spec.enc.Typed() && herr == nil {
+		var err error
+		if reply, err = typedWork(spec.enc, d); err != nil {
+			c.invalid.Add(1)
+			c.refuse(d, err)
+			if !spec.autoAck {
+				c.fail(d.Nack(false, false))
+			}
+			return false
+		}
+	}
 	if spec.work > 0 {
 		time.Sleep(spec.work)
+	}
+	if d := spec.delay.Load(); d > 0 {
+		time.Sleep(time.Duration(d))
 	}
 	if d.ReplyTo != "" {
 		err := c.ch.Publish("", d.ReplyTo, false, false, amqp.Publishing{
 			CorrelationId: d.CorrelationId,
-			Body:          d.Body,
+			Body:          reply,
 		})
 		if err == nil {
 			c.replied.Add(1)
@@ -196,8 +223,16 @@ func (c *consumer) account(h Header, redelivered bool, nowNS int64) {
 	if !c.spec.acct.ledger.received(h, redelivered, ooo) || h.Warmup {
 		return
 	}
+	clk := c.spec.clock.Load()
 	c.mu.Lock()
 	results.RecordClamped(c.e2e, nowNS-h.SentNS)
+	if clk != nil {
+		ph := clk.PhaseNS(h.SentNS)
+		if c.phaseE2E[ph] == nil {
+			c.phaseE2E[ph] = results.NewHistogram()
+		}
+		results.RecordClamped(c.phaseE2E[ph], nowNS-h.SentNS)
+	}
 	c.lastRecvNS = max(c.lastRecvNS, nowNS)
 	c.mu.Unlock()
 }
@@ -225,6 +260,30 @@ func (c *consumer) stop(conn *amqp.Connection, timeout time.Duration) {
 	case <-c.done:
 	case <-time.After(time.Until(deadline)):
 	}
+	// Close the channel now rather than with the connection: the broker
+	// then puts what this consumer held unacknowledged back in the queue,
+	// where the count of unread messages finds it.
+	if !c.ch.IsClosed() {
+		_ = boundedCall(conn, time.Until(deadline)+100*time.Millisecond, c.ch.Close)
+	}
+}
+
+// mergedPhases merges the consumers' end-to-end histograms per phase.
+func mergedPhases(cs []*consumer) [fault.Phases]*hdrhistogram.Histogram {
+	var out [fault.Phases]*hdrhistogram.Histogram
+	for i := range out {
+		out[i] = results.NewHistogram()
+	}
+	for _, c := range cs {
+		c.mu.Lock()
+		for i, h := range c.phaseE2E {
+			if h != nil {
+				out[i].Merge(h)
+			}
+		}
+		c.mu.Unlock()
+	}
+	return out
 }
 
 // snapshot returns a copy of the consumer's end-to-end histogram and the

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // EchoConfig is a standalone echo target: consumers on a named queue that
@@ -23,6 +25,10 @@ type EchoConfig struct {
 	AutoAck     bool
 	Work        time.Duration
 	DialTimeout time.Duration
+	// Encoding, when typed, makes the consumers decode and validate each
+	// order and reply with its confirmation instead of the echo
+	// (typed.go); an invalid order is rejected and refused.
+	Encoding messages.Encoding
 }
 
 // Echo is a running echo target.
@@ -38,7 +44,7 @@ type Echo struct {
 
 // EchoStats is what an echo target did.
 type EchoStats struct {
-	Consumed, Replied int64
+	Consumed, Replied, Invalid int64
 }
 
 // StartEcho connects, declares the queue (it stays after the target stops,
@@ -110,7 +116,7 @@ func (e *Echo) start() error {
 	if err != nil {
 		return fmt.Errorf("queue: declare %q: %w; a queue of that name with other settings may exist: choose another --queue or delete it", cfg.Queue, e.red.err(err))
 	}
-	spec := &consumerSpec{queue: cfg.Queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work}
+	spec := &consumerSpec{queue: cfg.Queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, enc: cfg.Encoding}
 	for j := range cfg.Consumers {
 		c, err := startConsumer(e.conns[j%len(e.conns)], spec, fmt.Sprintf("commsbench-echo-%d", j), cfg.DialTimeout)
 		if err != nil {
@@ -143,6 +149,7 @@ func (e *Echo) Stats() EchoStats {
 	for _, c := range e.consumers {
 		s.Consumed += c.consumed.Load()
 		s.Replied += c.replied.Load()
+		s.Invalid += c.invalid.Load()
 	}
 	return s
 }

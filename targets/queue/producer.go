@@ -15,6 +15,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Error classes of queue operations.
@@ -39,7 +40,7 @@ type producer struct {
 	// Request-reply: replies are matched to their waiting worker by
 	// sequence number.
 	waitMu  sync.Mutex
-	waiting map[uint64]chan []byte
+	waiting map[uint64]chan rpcReply
 
 	// Publish latency in request-reply mode (in one-way mode it is the
 	// engine's own measurement).
@@ -57,7 +58,7 @@ func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, erro
 		p.sem = make(chan struct{}, cfg.InFlight)
 	}
 	if cfg.Mode == ModeRPC {
-		p.waiting = map[uint64]chan []byte{}
+		p.waiting = map[uint64]chan rpcReply{}
 		p.publish = results.NewHistogram()
 	}
 	err := boundedCall(conn, cfg.DialTimeout, func() error {
@@ -90,7 +91,7 @@ func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, erro
 			go func() {
 				defer p.listeners.Done()
 				for d := range replies {
-					p.reply(d.Body)
+					p.reply(rpcReply{body: d.Body, refused: refusal(d.Headers)})
 				}
 			}()
 		}
@@ -104,8 +105,8 @@ func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, erro
 
 // reply hands a reply to the worker waiting for it. Without consumers of
 // its own, the run learns from the replies which messages arrived.
-func (p *producer) reply(body []byte) {
-	h, err := ParseHeader(body)
+func (p *producer) reply(r rpcReply) {
+	h, err := ParseHeader(r.body)
 	if err != nil || h.Run != p.w.runTag || h.Producer != p.id {
 		return
 	}
@@ -117,7 +118,7 @@ func (p *producer) reply(body []byte) {
 	delete(p.waiting, h.Seq)
 	p.waitMu.Unlock()
 	if c != nil {
-		c <- body
+		c <- r
 	}
 }
 
@@ -145,8 +146,10 @@ type client struct {
 	w      *Workload
 	worker int
 	body   []byte
-	replyC chan []byte
+	replyC chan rpcReply
 	msg    amqp.Publishing
+	order  *messages.OrderSender // typed messages; nil for random bytes
+	reply  *messages.PaymentConfirmation
 }
 
 // NewClient returns a worker's client.
@@ -157,7 +160,7 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 	} else {
 		_, _ = rand.Read(body)
 	}
-	c := &client{w: w, worker: worker, body: body, replyC: make(chan []byte, 1)}
+	c := &client{w: w, worker: worker, body: body, replyC: make(chan rpcReply, 1), order: w.newOrderSender(), reply: new(messages.PaymentConfirmation)}
 	c.msg = amqp.Publishing{Body: body, DeliveryMode: amqp.Transient}
 	if w.cfg.Persistent {
 		c.msg.DeliveryMode = amqp.Persistent
@@ -187,6 +190,19 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 		}
 	}
 	rpc := w.cfg.Mode == ModeRPC
+	var codec time.Duration
+	if c.order != nil {
+		start := time.Now()
+		body, err := c.order.AppendEncoded(c.body[:HeaderSize], op.Seq, false)
+		if err != nil {
+			return fmt.Errorf("queue: %w", err)
+		}
+		c.body, c.msg.Body = body, body
+		codec = time.Since(start)
+		if !op.Warmup {
+			defer func() { c.order.Clock().Add(codec) }()
+		}
+	}
 	Header{Run: w.runTag, Producer: p.id, SentNS: op.Intended.UnixNano(), Warmup: op.Warmup, Reply: rpc}.Put(c.body)
 	if !op.Warmup {
 		w.noteMeasured(op.Intended)
@@ -245,11 +261,15 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 	}
 	for {
 		select {
-		case got := <-c.replyC:
+		case r := <-c.replyC:
+			got := r.body
 			if h, err := ParseHeader(got); err == nil && h.Run == w.runTag && (h.Seq != seq || h.Producer != p.id) {
 				// A late reply to an earlier request of this worker that
 				// timed out: not ours.
 				continue
+			}
+			if c.order != nil {
+				return c.checkReply(r, &codec)
 			}
 			if !bytes.Equal(got, c.body) {
 				return fmt.Errorf("%w (reply of %d bytes for %d sent)", bench.ErrEchoMismatch, len(got), len(c.body))

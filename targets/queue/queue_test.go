@@ -439,3 +439,30 @@ func TestUnroutableMessagesAreReturnedNotLost(t *testing.T) {
 		t.Errorf("accounting of unroutable messages: %+v", *d)
 	}
 }
+
+// TestDrainTimeoutCountsQueuedMessagesAsUnread stops the consumers from
+// keeping up (each message takes 50ms of work, one at a time) and lets the
+// drain time out: the confirmed messages still in the queue then are
+// unread, late rather than lost, and nothing is lost.
+func TestDrainTimeoutCountsQueuedMessagesAsUnread(t *testing.T) {
+	u := testBroker(t)
+	cfg := Config{URL: u, RunID: "test-unread-" + randSuffix(), Producers: 1, Consumers: 1, Confirm: true,
+		Prefetch: 1, Work: 50 * time.Millisecond, PayloadBytes: 64, OpenLoop: true, DrainTimeout: 300 * time.Millisecond}
+	_, res, err := runWorkload(t, cfg, bench.Options{Rate: 200, Concurrency: 50, Duration: time.Second, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Counts.Delivery
+	if d == nil || d.Unread == nil {
+		t.Fatalf("delivery %+v: want unread counted", d)
+	}
+	if *d.Unread == 0 || d.Lost != 0 {
+		t.Errorf("unread %d, lost %d: want the messages still queued at the drain timeout unread, and none lost", *d.Unread, d.Lost)
+	}
+	if d.Received+*d.Unread != d.Confirmed {
+		t.Errorf("received %d + unread %d != confirmed %d: every confirmed message is received or still queued", d.Received, *d.Unread, d.Confirmed)
+	}
+	if notes := strings.Join(res.Notes, "\n"); !strings.Contains(notes, "unread") {
+		t.Errorf("notes do not say what is unread: %q", res.Notes)
+	}
+}

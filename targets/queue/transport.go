@@ -10,6 +10,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -81,10 +82,11 @@ and left in place when the target stops.`,
   commsbench run queue --mode rpc --consumers 0 --queue commsbench.echo`,
 			},
 			NewConfig: func() transport.ServeConfig {
-				return &serveConfig{broker: brokerOptions{Queue: DefaultEchoQueue, QueueType: QueueClassic, Prefetch: DefaultPrefetch, Consumers: 1}}
+				return &serveConfig{broker: brokerOptions{Queue: DefaultEchoQueue, QueueType: QueueClassic, Prefetch: DefaultPrefetch, Consumers: 1}, Encoding: string(messages.Raw)}
 			},
 		},
 		Container: "rabbitmq",
+		Faults:    transport.ReceiverFaults(),
 		Describe:  describe,
 	}
 }
@@ -106,7 +108,8 @@ func describe(r *results.Result) transport.Mechanism {
 	if r == nil {
 		return transport.Mechanism{Name: "queue", Prose: "the queue", Kind: kind}
 	}
-	return transport.Mechanism{Name: "queue · " + kind, Prose: "the queue (" + kind + ")", Kind: kind}
+	enc := messages.NameSuffix(r.Options)
+	return transport.Mechanism{Name: "queue · " + kind + enc, Prose: "the queue (" + kind + enc + ")", Kind: kind}
 }
 
 // brokerOptions are the settings that run and serve share.
@@ -176,6 +179,7 @@ type runConfig struct {
 	Mode         string
 	DrainTimeout time.Duration
 	KeepQueue    bool
+	Messages     messages.Settings
 
 	opts []transport.Option
 }
@@ -187,6 +191,7 @@ func newRunConfig() transport.Config {
 		Confirm:      true,
 		Mode:         ModeOneway,
 		DrainTimeout: DefaultDrainTimeout,
+		Messages:     messages.NewSettings(),
 	}
 	c.opts = append(c.broker.options(
 		"queue name (default commsbench.<run-id>, declared before the run and deleted after it)",
@@ -197,6 +202,8 @@ func newRunConfig() transport.Config {
 		transport.Option{Name: "mode", Usage: "oneway (publish and go on) or rpc (wait for the consumer's reply through direct reply-to)", Value: transport.String(&c.Mode)},
 		transport.Option{Name: "drain-timeout", Usage: "after the load, how long consumers may take to receive what is still on its way", Value: transport.Duration(&c.DrainTimeout)},
 		transport.Option{Name: "keep-queue", Usage: "leave the run's queue on the broker after the run", Value: transport.Bool(&c.KeepQueue)},
+		transport.Option{Name: "encoding", Usage: messages.EncodingUsage + " (consumers reject an invalid one; in --mode rpc they reply with its confirmation; with --consumers 0, start 'serve queue' with the same --encoding)", Value: transport.String(&c.Messages.Encoding)},
+		transport.Option{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	)
 	return c
 }
@@ -226,6 +233,8 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		return transport.Usagef("--consumers 0 (the queue consumed by something else, such as 'commsbench serve queue') needs --mode rpc: only replies tell a one-way run what arrived")
 	case b.Consumers == 0 && b.Queue == "":
 		return transport.Usagef("--consumers 0: name the queue the other consumers read with --queue")
+	case b.Consumers == 0 && len(run.Faults) > 0:
+		return transport.Usagef("--fault: faults apply to the run's own consumers, and --consumers 0 leaves the queue to consumers elsewhere; give --consumers 1 or more")
 	case c.InFlight < 0 || (transport.Changed(c.opts, "inflight") && c.InFlight == 0):
 		return transport.Usagef("--inflight %d: must be at least 1", c.InFlight)
 	case c.DrainTimeout < 0:
@@ -241,6 +250,12 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	}
 	if run.Connections == 0 {
 		run.Connections = c.Producers + b.Consumers
+	}
+	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
+		return transport.Usagef("%v", err)
+	}
+	if c.Messages.Enc.Typed() {
+		run.PayloadBytes = HeaderSize + c.Messages.RequestBytes
 	}
 	return nil
 }
@@ -268,12 +283,14 @@ func (c *runConfig) config(run transport.Run) Config {
 		RunID:        run.ID,
 		OpenLoop:     run.OpenLoop,
 		OnBrokerLost: run.Abort,
+		Encoding:     c.Messages.Enc,
+		Items:        c.Messages.Items,
 	}
 }
 
 func (c *runConfig) Record(run transport.Run) map[string]any {
 	b := c.broker
-	return map[string]any{
+	o := map[string]any{
 		"mode":            c.Mode,
 		"queue":           c.config(run).QueueName(),
 		"queue_type":      b.QueueType,
@@ -290,6 +307,8 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 		"header_bytes":    HeaderSize,
 		"message_bytes":   max(run.PayloadBytes, HeaderSize),
 	}
+	c.Messages.Record(o, c.Mode == ModeRPC)
+	return o
 }
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
@@ -351,13 +370,15 @@ func (w *Workload) RunError() error {
 type serveConfig struct {
 	broker      brokerOptions
 	Connections int
+	Encoding    string
 	opts        []transport.Option
 }
 
 func (c *serveConfig) Options() []transport.Option {
 	if c.opts == nil {
 		c.opts = append(c.broker.options("queue to consume (declared if missing, left in place afterwards)", "consumers, each on its own channel"),
-			transport.Option{Name: "connections", Usage: "AMQP connections the consumers are dealt over (default one per consumer)", Value: transport.Int(&c.Connections)})
+			transport.Option{Name: "connections", Usage: "AMQP connections the consumers are dealt over (default one per consumer)", Value: transport.Int(&c.Connections)},
+			transport.Option{Name: "encoding", Usage: "raw: echo each message; json or protobuf: decode and validate each order and reply with its confirmation, as 'run queue --mode rpc --consumers 0 --encoding' expects", Value: transport.String(&c.Encoding)})
 	}
 	return c.opts
 }
@@ -375,6 +396,10 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 	case c.Connections < 0 || (transport.Changed(opts, "connections") && c.Connections == 0):
 		return transport.Usagef("--connections %d: must be at least 1", c.Connections)
 	}
+	enc, err := messages.ParseEncoding(c.Encoding)
+	if err != nil {
+		return transport.Usagef("--encoding: %v", err)
+	}
 	b := c.broker
 	echo, err := StartEcho(EchoConfig{
 		URL:         b.URL,
@@ -386,6 +411,7 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 		Prefetch:    b.Prefetch,
 		AutoAck:     b.AutoAck,
 		Work:        b.Work,
+		Encoding:    enc,
 	})
 	if err != nil {
 		return err
@@ -397,5 +423,8 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 	echo.Close()
 	s := echo.Stats()
 	fmt.Fprintf(out, "consumed %d messages, replied to %d\n", s.Consumed, s.Replied)
+	if enc.Typed() {
+		fmt.Fprintf(out, "refused %d invalid %s orders\n", s.Invalid, enc)
+	}
 	return werr
 }

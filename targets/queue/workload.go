@@ -14,6 +14,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 )
 
 // Workload is a queue run: it declares the run's queue, starts the
@@ -29,9 +30,14 @@ type Workload struct {
 
 	conns     []*amqp.Connection
 	producers []*producer
-	consumers []*consumer
-	ledger    *ledger
-	broker    Broker
+	spec      *consumerSpec
+	// consMu guards the consumers, which a down fault retires and replaces.
+	consMu     sync.Mutex
+	consumers  []*consumer
+	retired    []*consumer
+	generation int
+	ledger     *ledger
+	broker     Broker
 
 	// firstMeasuredNS is the earliest intended send of a measured message:
 	// where consumption is counted from.
@@ -45,6 +51,8 @@ type Workload struct {
 	stopOnce      sync.Once
 	closed        bool
 	leftQueue     bool // Close could not delete the queue
+
+	clocks messages.Clocks // the producers' encode time, typed messages only
 }
 
 var _ bench.Workload = (*Workload)(nil)
@@ -113,13 +121,13 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	if err := w.declare(); err != nil {
 		return results.Target{}, err
 	}
-	spec := &consumerSpec{
-		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery,
+	w.spec = &consumerSpec{
+		queue: w.queue, prefetch: cfg.Prefetch, autoAck: cfg.AutoAck, work: cfg.Work, requeueEvery: cfg.RequeueEvery, enc: cfg.Encoding,
 		acct: &consumerAccounting{run: w.runTag, ledger: w.ledger, producers: cfg.Producers},
 	}
 	for j := range cfg.Consumers {
-		conn := w.conns[(cfg.Producers+j)%len(w.conns)]
-		c, err := startConsumer(conn, spec, fmt.Sprintf("commsbench-%s-c%d", cfg.RunID, j), cfg.DialTimeout)
+		conn := w.conns[w.consumerConn(j)]
+		c, err := startConsumer(conn, w.spec, fmt.Sprintf("commsbench-%s-c%d", cfg.RunID, j), cfg.DialTimeout)
 		if err != nil {
 			return results.Target{}, fmt.Errorf("queue: consumer %d: %w", j, w.red.err(err))
 		}
@@ -237,8 +245,20 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	drained := time.Since(drainStart)
 	w.stopConsumers()
 	acct := w.ledger.count()
+	if settled {
+		var none int64
+		acct.Measured.Unread, acct.Warmup.Unread = &none, &none
+	} else if depth, ok := w.queueDepth(); ok {
+		splitUnread(&acct, depth)
+	}
 	d := acct.Measured
+	for _, c := range w.consumers {
+		d.Invalid += c.invalid.Load()
+	}
 	r.Counts.Delivery = &d
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
 
 	// Latencies. In one-way mode the engine timed each publish under its
 	// name (OperationLatency); in rpc mode the producers timed the confirms.
@@ -254,7 +274,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	var lastRecv int64
 	if cfg.Consumers > 0 {
 		e2e := results.NewHistogram()
-		for _, c := range w.consumers {
+		for _, c := range w.allConsumers() {
 			h, last := c.snapshot()
 			e2e.Merge(h)
 			lastRecv = max(lastRecv, last)
@@ -280,6 +300,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		r.Throughput.ConsumedBytesPerS = r.Throughput.ConsumedPerS * float64(bodySize(cfg.PayloadBytes))
 	}
 
+	w.addPhaseLatencies(r)
 	r.Notes = append(r.Notes, w.notes(acct, settled, ctx.Err() != nil, drained)...)
 	return w.brokerErr()
 }
@@ -309,11 +330,13 @@ func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.D
 	cfg := w.cfg
 	var n []string
 	if err := w.brokerErr(); err != nil {
-		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (messages still on the broker count as lost or outstanding)", err))
-	} else if !settled && interrupted {
-		n = append(n, "the run was interrupted, so the queue was not drained: messages still on their way count as lost (confirmed) or outstanding (unconfirmed)")
+		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke (the queue could not be counted, so confirmed messages still on the broker count as lost, unconfirmed ones as outstanding)", err))
 	} else if !settled {
-		n = append(n, fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v): what had not arrived is counted as lost (confirmed) or outstanding (unconfirmed)", drained.Seconds(), cfg.DrainTimeout))
+		why := fmt.Sprintf("the drain ended after %.1fs before every message arrived (--drain-timeout %v)", drained.Seconds(), cfg.DrainTimeout)
+		if interrupted {
+			why = "the run was interrupted, so the queue was not drained"
+		}
+		n = append(n, why+": "+unreadNote(a.Measured))
 	}
 	w.lostMu.Lock()
 	blocked, reason := w.blockedFor, w.blockedReason
@@ -346,16 +369,27 @@ func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.D
 // stopConsumers cancels every consumer, within a bounded time.
 func (w *Workload) stopConsumers() {
 	w.stopOnce.Do(func() {
-		var wg sync.WaitGroup
-		for i, c := range w.consumers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.stop(w.conns[(w.cfg.Producers+i)%len(w.conns)], 2*time.Second)
-			}()
-		}
-		wg.Wait()
+		w.consMu.Lock()
+		defer w.consMu.Unlock()
+		w.stopEach(nil)
 	})
+}
+
+// stopEach cancels the consumers at once, each within two seconds, and
+// then calls then, if set, on each. The caller holds consMu.
+func (w *Workload) stopEach(then func(*consumer)) {
+	var wg sync.WaitGroup
+	for i, c := range w.consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.stop(w.conns[w.consumerConn(i)], 2*time.Second)
+			if then != nil {
+				then(c)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Close stops the consumers, deletes the run's queue (unless kept) and

@@ -8,6 +8,7 @@ import (
 
 	"github.com/commsbench/commsbench/targets/event"
 	grpctarget "github.com/commsbench/commsbench/targets/grpc"
+	"github.com/commsbench/commsbench/targets/nats"
 	"github.com/commsbench/commsbench/targets/queue"
 	"github.com/commsbench/commsbench/targets/rest"
 	"github.com/commsbench/commsbench/targets/transport"
@@ -20,6 +21,7 @@ func All() []transport.Transport {
 		grpctarget.Transport(),
 		queue.Transport(),
 		event.Transport(),
+		nats.Transport(),
 	}
 }
 

@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Config is a REST run's transport settings.
@@ -36,21 +38,34 @@ type Config struct {
 	Payload []byte
 	// DialTimeout bounds connecting and the pre-flight check. Default 5s.
 	DialTimeout time.Duration
+	// NetProxy puts a network proxy between the client and the embedded
+	// target, for network faults.
+	NetProxy bool
+	// Encoding is messages.Raw (the echo, the default) or a typed
+	// encoding: each operation then posts an order of Items lines to
+	// POST /orders and checks its payment confirmation.
+	Encoding messages.Encoding
+	Items    int
 }
 
 // Workload drives POST /echo requests.
 type Workload struct {
 	cfg       Config
 	srv       *Server
+	proxy     *transport.NetProxy
 	serveDone chan error
 	endpoint  string
 	client    *http.Client // HTTP/2 (h2c)
 	pool      *h1Pool      // HTTP/1.1
 	host      string       // Host header and dial address of the HTTP/1.1 client
 	path      string       // request path of the HTTP/1.1 client
+	clocks    messages.Clocks
 }
 
-var _ bench.Workload = (*Workload)(nil)
+var (
+	_ bench.Workload = (*Workload)(nil)
+	_ bench.Injector = (*Workload)(nil)
+)
 
 // NewWorkload returns the REST workload for cfg.
 func NewWorkload(cfg Config) *Workload {
@@ -62,6 +77,9 @@ func NewWorkload(cfg Config) *Workload {
 	}
 	if cfg.Payload != nil {
 		cfg.PayloadBytes = len(cfg.Payload)
+	}
+	if cfg.Encoding == "" {
+		cfg.Encoding = messages.Raw
 	}
 	return &Workload{cfg: cfg}
 }
@@ -98,6 +116,14 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		go func() { w.serveDone <- srv.Serve() }()
 		base = srv.URL()
 		kind = results.TargetEmbedded
+		if w.cfg.NetProxy {
+			p, err := transport.StartNetProxy(srv.Addr())
+			if err != nil {
+				return results.Target{}, fmt.Errorf("rest: %w", err)
+			}
+			w.proxy = p
+			base = "http://" + p.Addr()
+		}
 	} else {
 		var err error
 		if base, err = BaseURL(base); err != nil {
@@ -105,6 +131,9 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		}
 	}
 	w.endpoint = base + "/echo"
+	if w.cfg.Encoding.Typed() {
+		w.endpoint = base + OrdersPath
+	}
 	if w.cfg.HTTP2 {
 		w.client = &http.Client{Transport: newTransport(w.cfg)}
 	} else {
@@ -115,7 +144,11 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		}
 		w.pool = newH1Pool(w.host, w.cfg.Connections, w.cfg.DialTimeout)
 	}
-	if err := w.preflight(ctx); err != nil {
+	preflight := w.preflight
+	if w.cfg.Encoding.Typed() {
+		preflight = w.preflightOrders
+	}
+	if err := preflight(ctx); err != nil {
 		return results.Target{}, err
 	}
 	return results.Target{Kind: kind, Address: base}, nil
@@ -150,6 +183,8 @@ func (w *Workload) preflight(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
+	case bench.Classify(err) == "http_404":
+		return fmt.Errorf("rest: the target at %s has no POST /echo (HTTP 404): a target that takes orders wants --encoding json or protobuf", w.endpoint)
 	case errors.Is(err, bench.ErrEchoMismatch), strings.HasPrefix(bench.Classify(err), "http_"):
 		return fmt.Errorf("rest: the target at %s does not honour the echo contract (POST /echo must answer 200 with the request body): %v", w.endpoint, err)
 	case w.cfg.Target != "":
@@ -160,6 +195,9 @@ func (w *Workload) preflight(ctx context.Context) error {
 
 // NewClient returns a worker's client. Workers share the connection pool.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	if w.cfg.Encoding.Typed() {
+		return w.newOrderClient(w.clocks.New()), nil
+	}
 	return w.newClient(worker), nil
 }
 
@@ -180,8 +218,23 @@ func (w *Workload) newClient(worker int) *client {
 	return c
 }
 
-// Finish has nothing to add: the engine's figures are the REST figures.
-func (w *Workload) Finish(context.Context, *results.Result) error { return nil }
+// Inject applies a fault to the embedded target: down stops it and drops
+// its connections until the fault ends, slow delays every echo.
+func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
+	if w.srv == nil {
+		return transport.InjectTarget("rest", nil, nil, f)
+	}
+	return transport.InjectTarget("rest", w.srv, w.proxy, f)
+}
+
+// Finish adds the client's encode and decode time of typed runs; the
+// engine's figures are the REST figures.
+func (w *Workload) Finish(_ context.Context, r *results.Result) error {
+	if us, ok := w.clocks.PerOpUS(); ok {
+		r.SetClientCodecPerOpUS(us)
+	}
+	return nil
+}
 
 // Close stops the embedded target and closes idle connections.
 func (w *Workload) Close() error {
@@ -190,6 +243,9 @@ func (w *Workload) Close() error {
 	}
 	if w.pool != nil {
 		w.pool.close()
+	}
+	if w.proxy != nil {
+		w.proxy.Close()
 	}
 	if w.srv == nil {
 		return nil
@@ -238,7 +294,7 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return bench.Errorf(fmt.Sprintf("http_%d", resp.StatusCode), "HTTP %s", resp.Status)
+		return statusError(resp.StatusCode)
 	}
 	n, err := io.ReadFull(resp.Body, c.got)
 	switch {
@@ -256,51 +312,21 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 
 // doH1 does one exchange on a connection of its own from the pool.
 func (c *client) doH1(ctx context.Context) error {
-	for attempt := 0; ; attempt++ {
-		conn, err := c.w.pool.get(ctx)
-		if err != nil {
-			return err
-		}
-		r, err := c.exchange(ctx, conn)
-		if err != nil {
-			c.w.pool.discard(conn)
-			// A kept-alive connection that the server closed while it was
-			// idle fails before any answer: try once more on a new one.
-			if attempt == 0 && conn.reused && r.status == 0 && ctx.Err() == nil &&
-				(errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
-				continue
-			}
-			return err
-		}
-		if r.close {
-			c.w.pool.discard(conn)
-		} else {
-			c.w.pool.put(conn)
-		}
-		switch {
-		case r.status != http.StatusOK:
-			return bench.Errorf(fmt.Sprintf("http_%d", r.status), "HTTP %d %s", r.status, http.StatusText(r.status))
-		case r.more:
-			return fmt.Errorf("%w (more than %d bytes)", bench.ErrEchoMismatch, len(c.payload))
-		case r.n != len(c.payload) || !bytes.Equal(c.got[:r.n], c.payload):
-			return fmt.Errorf("%w (%d bytes back for %d sent)", bench.ErrEchoMismatch, r.n, len(c.payload))
-		}
-		return nil
+	r, err := c.w.pool.roundTrip(ctx, c.req, c.got)
+	switch {
+	case err != nil:
+		return err
+	case r.status != http.StatusOK:
+		return statusError(r.status)
+	case r.more:
+		return fmt.Errorf("%w (more than %d bytes)", bench.ErrEchoMismatch, len(c.payload))
+	case r.n != len(c.payload) || !bytes.Equal(c.got[:r.n], c.payload):
+		return fmt.Errorf("%w (%d bytes back for %d sent)", bench.ErrEchoMismatch, r.n, len(c.payload))
 	}
+	return nil
 }
 
-// exchange writes the request and reads the answer. Cancelling ctx
-// interrupts both, through the connection's deadline; a connection whose
-// deadline may have been set is reported as failed, never reused.
-func (c *client) exchange(ctx context.Context, conn *h1Conn) (h1Response, error) {
-	stop := context.AfterFunc(ctx, func() { _ = conn.c.SetDeadline(time.Unix(1, 0)) })
-	var r h1Response
-	_, err := conn.c.Write(c.req)
-	if err == nil {
-		r, err = readH1Response(conn.br, c.got)
-	}
-	if !stop() && err == nil {
-		err = ctx.Err()
-	}
-	return r, err
+// statusError is an answer other than 200, counted by its status.
+func statusError(status int) error {
+	return bench.Errorf(fmt.Sprintf("http_%d", status), "HTTP %d %s", status, http.StatusText(status))
 }

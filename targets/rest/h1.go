@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -87,6 +88,50 @@ func (p *h1Pool) close() {
 			return
 		}
 	}
+}
+
+// roundTrip does one exchange on a connection of its own from the pool:
+// it writes req and reads the answer's body into got.
+func (p *h1Pool) roundTrip(ctx context.Context, req, got []byte) (h1Response, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := p.get(ctx)
+		if err != nil {
+			return h1Response{}, err
+		}
+		r, err := exchange(ctx, conn, req, got)
+		if err != nil {
+			p.discard(conn)
+			// A kept-alive connection that the server closed while it was
+			// idle fails before any answer: try once more on a new one.
+			if attempt == 0 && conn.reused && r.status == 0 && ctx.Err() == nil &&
+				(errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+				continue
+			}
+			return r, err
+		}
+		if r.close {
+			p.discard(conn)
+		} else {
+			p.put(conn)
+		}
+		return r, nil
+	}
+}
+
+// exchange writes the request and reads the answer. Cancelling ctx
+// interrupts both, through the connection's deadline; a connection whose
+// deadline may have been set is reported as failed, never reused.
+func exchange(ctx context.Context, conn *h1Conn, req, got []byte) (h1Response, error) {
+	stop := context.AfterFunc(ctx, func() { _ = conn.c.SetDeadline(time.Unix(1, 0)) })
+	var r h1Response
+	_, err := conn.c.Write(req)
+	if err == nil {
+		r, err = readH1Response(conn.br, got)
+	}
+	if !stop() && err == nil {
+		err = ctx.Err()
+	}
+	return r, err
 }
 
 // h1Request prepares "POST path" with a body of n bytes: the header and

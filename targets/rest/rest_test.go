@@ -101,21 +101,23 @@ func TestATargetThatDoesNotEchoIsRefused(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
+		want    string
 	}{
-		{"other bytes", badEcho},
-		{"404 everywhere", http.NotFound},
+		{"other bytes", badEcho, "echo contract"},
+		// A target that takes orders and no echoes, say.
+		{"404 everywhere", http.NotFound, "no POST /echo (HTTP 404): a target that takes orders wants --encoding json or protobuf"},
 		{"more bytes", func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			_, _ = w.Write(append(b, 'x'))
-		}},
+		}, "echo contract"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
 			_, err := run(t, rest.Config{Target: srv.URL, PayloadBytes: 64}, bench.Options{Concurrency: 1, Requests: 10})
-			if err == nil || !strings.Contains(err.Error(), "echo contract") {
-				t.Errorf("error = %v; want a pre-flight error about the echo contract", err)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v; want a pre-flight error saying %q", err, tt.want)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
 )
 
@@ -24,24 +25,36 @@ func Transport() transport.Transport {
 connections (or HTTP/2 without TLS with --http2). Each request carries
 --payload-size random bytes; the response must echo them byte for byte.
 
+With --encoding json or protobuf, each operation instead posts a typed order
+of --items lines (targets/messages/messages.proto) to POST /orders, as
+application/json or application/x-protobuf; the target decodes it,
+validates it and answers with its payment confirmation, which the client
+decodes and checks. A refused order (HTTP 400) counts as invalid_message.
+
 A target of your own can stand in for the embedded one: it must answer
-POST /echo with status 200 and the request body.`,
+POST /echo with status 200 and the request body (--encoding raw), or
+POST /orders with the order's confirmation (json, protobuf).`,
 			Example: `  commsbench run rest --rate 2000 --duration 20s
   commsbench run rest --rate 0 --concurrency 64 --connections 64
-  commsbench run rest --target 127.0.0.1:8080 --http2`,
+  commsbench run rest --target 127.0.0.1:8080 --http2
+  commsbench run rest --encoding protobuf --items 10`,
 		},
-		NewConfig: func() transport.Config { return &runConfig{} },
+		NewConfig: func() transport.Config { return &runConfig{Messages: messages.NewSettings()} },
 		Serve: &transport.Serve{
 			Help: transport.Help{
-				Short: "Serve the REST echo target (POST /echo, GET /healthz)",
+				Short: "Serve the REST echo target (POST /echo, POST /orders, GET /healthz)",
 			},
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
+		Faults:    transport.TargetFaults(),
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
 			if r != nil && r.Options["http2"] == true {
 				name = "REST (h2c)"
+			}
+			if r != nil {
+				name += messages.NameSuffix(r.Options)
 			}
 			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
 		},
@@ -50,12 +63,15 @@ POST /echo with status 200 and the request body.`,
 
 // runConfig is a REST run's settings as a user gives them.
 type runConfig struct {
-	HTTP2 bool
+	HTTP2    bool
+	Messages messages.Settings
 }
 
 func (c *runConfig) Options() []transport.Option {
 	return []transport.Option{
 		{Name: "http2", Usage: "speak HTTP/2 without TLS (h2c) instead of HTTP/1.1", Value: transport.Bool(&c.HTTP2)},
+		{Name: "encoding", Usage: messages.EncodingUsage, Value: transport.String(&c.Messages.Encoding)},
+		{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	}
 }
 
@@ -64,14 +80,27 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 		if _, err := BaseURL(run.Target); err != nil {
 			return transport.Usagef("--target: %v", err)
 		}
+		if err := transport.RefuseExternalFaults(run); err != nil {
+			return err
+		}
 	}
 	if run.Connections == 0 {
 		run.Connections = min(run.Concurrency, maxAutoConnections)
 	}
+	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
+		return transport.Usagef("%v", err)
+	}
+	if c.Messages.Enc.Typed() {
+		run.PayloadBytes = c.Messages.RequestBytes
+	}
 	return nil
 }
 
-func (c *runConfig) Record(transport.Run) map[string]any { return map[string]any{"http2": c.HTTP2} }
+func (c *runConfig) Record(transport.Run) map[string]any {
+	o := map[string]any{"http2": c.HTTP2}
+	c.Messages.Record(o, true)
+	return o
+}
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 	return NewWorkload(Config{
@@ -80,31 +109,47 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Connections:  run.Connections,
 		PayloadBytes: run.PayloadBytes,
 		Payload:      run.Payload,
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
+		Encoding:     c.Messages.Enc,
+		Items:        c.Messages.Items,
 	}), nil
 }
 
 // serveConfig is "serve rest".
 type serveConfig struct {
-	Addr string
-	H2C  bool
+	Addr     string
+	H2C      bool
+	Encoding string
 }
 
 func (c *serveConfig) Options() []transport.Option {
 	return []transport.Option{
 		{Name: "addr", Usage: "address to listen on (port 0 picks a free one)", Value: transport.String(&c.Addr)},
 		{Name: "http2", Usage: "also speak HTTP/2 without TLS (h2c)", Value: transport.Bool(&c.H2C)},
+		{Name: "encoding", Usage: "take orders (POST /orders) in this encoding only, json or protobuf (default: both)", Value: transport.String(&c.Encoding)},
 	}
 }
 
 func (c *serveConfig) Serve(ctx context.Context, _ transport.Env, out io.Writer) error {
+	var only messages.Encoding
+	if c.Encoding != "" {
+		enc, err := messages.ParseEncoding(c.Encoding)
+		if err != nil || !enc.Typed() {
+			return transport.Usagef("--encoding %q: choose json or protobuf, the encoding of the orders this target takes", c.Encoding)
+		}
+		only = enc
+	}
 	srv, err := Listen(c.Addr, c.H2C)
 	if err != nil {
 		return err
+	}
+	if only != "" {
+		srv.TakeOnly(only)
 	}
 	proto := "HTTP/1.1"
 	if c.H2C {
 		proto += " and h2c"
 	}
-	fmt.Fprintf(out, "rest echo target listening on %s (%s; POST /echo, GET /healthz); Ctrl-C stops it\n", srv.URL(), proto)
+	fmt.Fprintf(out, "rest echo target listening on %s (%s; POST /echo, POST /orders, GET /healthz); Ctrl-C stops it\n", srv.URL(), proto)
 	return transport.ServeUntilDone(ctx, srv.Serve, srv.Shutdown)
 }

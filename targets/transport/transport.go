@@ -22,6 +22,7 @@ import (
 	"io"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 )
 
@@ -42,6 +43,10 @@ type Transport struct {
 	// Container names the broker image kind that --containers starts for
 	// this transport ("rabbitmq", "kafka"), or "" when it has none.
 	Container string
+	// Faults are the kinds of fault the transport's workload can inject
+	// (its workload is a bench.Injector); a run asking for another kind is
+	// refused before it starts, naming these.
+	Faults []fault.Kind
 	// SmallHeap says the run holds little memory (no embedded broker
 	// keeping messages), so the garbage collector may run less often.
 	SmallHeap bool
@@ -147,6 +152,10 @@ type Run struct {
 	// instead of random bytes.
 	PayloadBytes int
 	Payload      []byte
+	// Faults are injected during the measured period; the transport's
+	// descriptor says which kinds it takes, and Resolve may refuse them
+	// (an external target cannot be taken down).
+	Faults []fault.Fault
 	// Abort, when set, ends the load at once (a broker connection broke).
 	Abort func(error)
 	// Warn prints a warning that does not stop the run.

@@ -1,0 +1,359 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/commsbench/commsbench/bench/fault"
+	"github.com/commsbench/commsbench/results"
+)
+
+// Faults. The engine applies a run's faults at their offsets from the
+// start of the measured period and records, beside every operation, the
+// phase of the faults' window it completed in; it knows nothing of what a
+// fault does. The workload does that: it is an Injector.
+
+// Injector is a workload that can apply faults to its far side.
+type Injector interface {
+	// Inject applies f now and returns what ends it. Both must return
+	// within a second or so: the schedule waits for them.
+	Inject(ctx context.Context, f fault.Fault) (undo func() error, err error)
+}
+
+// PhaseTimer is a workload that times its own messages (end-to-end): the
+// engine hands it the faults' clock before measuring starts, so that it
+// can keep one histogram per phase, by when each message was sent, and
+// add them to Result.Resilience in Finish.
+type PhaseTimer interface {
+	FaultClock(c fault.Clock)
+}
+
+// Backlogger is a workload whose far side holds what was sent until it is
+// received (a queue's depth, a consumer group's lag): the engine samples
+// it while faults run, for the backlog's peak and the recovery time.
+type Backlogger interface {
+	// Backlog returns the messages sent and not yet received, and whether
+	// that is known now.
+	Backlog() (int64, bool)
+}
+
+// backlogEvery is how often the backlog is sampled.
+const backlogEvery = 100 * time.Millisecond
+
+// faultRun is the state of a run's faults.
+type faultRun struct {
+	faults []fault.Fault
+	win    fault.Window
+	inj    Injector
+	bl     Backlogger
+	op     string // the caller's latency name
+
+	mu      sync.Mutex
+	records []results.Fault
+	// backlog per phase and per second of the measured period (-1: none
+	// sampled), and when it was first empty after the window.
+	peak      [fault.Phases]int64
+	perSecond []int64
+	emptyAt   time.Duration
+	emptySeen bool
+
+	// begun: the schedule started (the run got as far as measuring).
+	begun bool
+	// The window as it happened, in ns from the start of the measured
+	// period: from the moment the first fault began to be applied until the
+	// last one had ended (unset: -1). The collector puts each operation in
+	// its phase by these, so that an operation refused a millisecond after
+	// the planned end, because ending the fault took that long, counts in
+	// the window where it belongs.
+	startedAt, endedAt atomic.Int64
+	ended              atomic.Int64 // faults ended
+	wg                 sync.WaitGroup
+	stop               context.CancelFunc
+	// sampling ends after the workload's Finish (a queue drains there).
+	sampling     context.CancelFunc
+	samplingDone chan struct{}
+}
+
+func newFaultRun(w Workload, fs []fault.Fault) (*faultRun, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	inj, ok := w.(Injector)
+	if !ok {
+		return nil, fmt.Errorf("this workload cannot inject faults (asked for %s)", fs[0])
+	}
+	win, _ := fault.Span(fs)
+	fr := &faultRun{faults: fs, win: win, inj: inj, emptyAt: -1}
+	fr.startedAt.Store(-1)
+	fr.endedAt.Store(-1)
+	fr.bl, _ = w.(Backlogger)
+	for i := range fr.peak {
+		fr.peak[i] = -1
+	}
+	for _, f := range fs {
+		fr.records = append(fr.records, results.Fault{
+			Spec: f.String(), Kind: string(f.Kind),
+			StartS: f.Start.Seconds(), DurationS: f.Duration.Seconds(),
+			Params: f.Params(),
+		})
+	}
+	return fr, nil
+}
+
+// begin starts the schedule: measuring starts at origin.
+func (fr *faultRun) begin(ctx context.Context, w Workload, origin time.Time) {
+	if pt, ok := w.(PhaseTimer); ok {
+		pt.FaultClock(fault.Clock{Origin: origin, Window: fr.win})
+	}
+	fr.begun = true
+	ctx, fr.stop = context.WithCancel(ctx)
+	for i, f := range fr.faults {
+		fr.wg.Add(1)
+		go fr.apply(ctx, i, f, origin)
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	fr.sampling, fr.samplingDone = cancel, make(chan struct{})
+	go fr.sample(sctx, origin)
+}
+
+// apply injects the i-th fault at its start and ends it at its end, or
+// when the run stops first.
+func (fr *faultRun) apply(ctx context.Context, i int, f fault.Fault, origin time.Time) {
+	defer fr.wg.Done()
+	if !sleepUntil(ctx, origin.Add(f.Start)) {
+		return
+	}
+	at := time.Since(origin)
+	fr.startedAt.CompareAndSwap(-1, int64(at))
+	undo, err := fr.inj.Inject(context.WithoutCancel(ctx), f)
+	fr.mu.Lock()
+	fr.records[i].InjectedS = at.Seconds()
+	if err != nil {
+		fr.records[i].Error = "inject: " + err.Error()
+	}
+	fr.mu.Unlock()
+	if err != nil {
+		fr.endOne(origin)
+		return
+	}
+	sleepUntil(ctx, origin.Add(f.End()))
+	err = undo()
+	fr.endOne(origin)
+	fr.mu.Lock()
+	fr.records[i].RestoredS = time.Since(origin).Seconds()
+	if err != nil {
+		fr.records[i].Error = "end: " + err.Error()
+	}
+	fr.mu.Unlock()
+}
+
+// endOne records that a fault ended; the last one ends the window.
+func (fr *faultRun) endOne(origin time.Time) {
+	if fr.ended.Add(1) == int64(len(fr.faults)) {
+		fr.endedAt.Store(int64(time.Since(origin)))
+	}
+}
+
+// phase says in which phase an operation sent at sent and completed at
+// done (ns from the start of the measured period) falls, by the window as
+// it happened: during when it overlapped the window at all, so that a call
+// cut when the fault began, or refused a moment before the fault had
+// ended, counts in the window where it belongs.
+func (fr *faultRun) phase(sent, done int64) fault.Phase {
+	if s := fr.startedAt.Load(); s < 0 || done < s {
+		return fault.Before
+	}
+	if e := fr.endedAt.Load(); e < 0 || sent < e {
+		return fault.During
+	}
+	return fault.After
+}
+
+// actual is the window as it happened, or as planned where it did not.
+func (fr *faultRun) actual() fault.Window {
+	w := fr.win
+	if s := fr.startedAt.Load(); s >= 0 {
+		w.Start = time.Duration(s)
+	}
+	if e := fr.endedAt.Load(); e >= 0 {
+		w.End = time.Duration(e)
+	}
+	return w
+}
+
+// end stops the schedule once the load stopped: faults still applied end
+// now, so that the workload's Finish sees its far side back.
+func (fr *faultRun) end() {
+	if fr == nil || !fr.begun {
+		return
+	}
+	fr.stop()
+	fr.wg.Wait()
+}
+
+// sample records the backlog every backlogEvery until stopped.
+func (fr *faultRun) sample(ctx context.Context, origin time.Time) {
+	defer close(fr.samplingDone)
+	if fr.bl == nil {
+		return
+	}
+	t := time.NewTicker(backlogEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			n, ok := fr.bl.Backlog()
+			if !ok {
+				continue
+			}
+			fr.observe(now.Sub(origin), n)
+		}
+	}
+}
+
+// observe records one backlog sample, taken at offset from the start of
+// the measured period.
+func (fr *faultRun) observe(offset time.Duration, n int64) {
+	if offset < 0 {
+		return
+	}
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	ph := fr.phase(int64(offset), int64(offset))
+	fr.peak[ph] = max(fr.peak[ph], n)
+	sec := int(offset / time.Second)
+	for len(fr.perSecond) <= sec {
+		fr.perSecond = append(fr.perSecond, -1)
+	}
+	fr.perSecond[sec] = max(fr.perSecond[sec], n)
+	if ph == fault.After && n == 0 && !fr.emptySeen {
+		fr.emptyAt, fr.emptySeen = offset, true
+	}
+}
+
+// stopSampling ends the backlog samples (after the workload's Finish).
+func (fr *faultRun) stopSampling() {
+	if fr == nil || !fr.begun {
+		return
+	}
+	fr.sampling()
+	<-fr.samplingDone
+}
+
+// phaseCount is one phase's operations, kept by the collector.
+type phaseCount struct {
+	ok, errs int64
+	classes  map[string]int64
+}
+
+// resilience builds the result's resilience section from the collector's
+// phases; Finish adds what the workload measured, and finishResilience
+// what needs both.
+func (fr *faultRun) resilience(c *collector, measured time.Duration, op string) *results.Resilience {
+	fr.op = op
+	win := fr.actual()
+	res := &results.Resilience{WindowStartS: win.Start.Seconds(), WindowEndS: win.End.Seconds()}
+	phases := [fault.Phases]*results.Phase{&res.Before, &res.During, &res.After}
+	bounds := [fault.Phases + 1]time.Duration{0, win.Start, win.End, max(measured, win.End)}
+	for i, p := range phases {
+		s := &c.phases[i]
+		p.DurationS = (bounds[i+1] - bounds[i]).Seconds()
+		p.OK, p.Errors = s.ok, s.errs
+		if len(s.classes) > 0 {
+			p.ErrorClasses = s.classes
+		}
+		p.Latency = map[string]*results.Latency{op: results.MustLatency(c.phaseResponse[i])}
+	}
+	return res
+}
+
+// finish adds what needs the workload's figures and the backlog samples:
+// the backlog per phase and second, the recovery time, lost and duplicated
+// messages.
+func (fr *faultRun) finish(r *results.Result) {
+	res := r.Resilience
+	fr.mu.Lock()
+	r.Faults = fr.records
+	phases := [fault.Phases]*results.Phase{&res.Before, &res.During, &res.After}
+	for i, p := range phases {
+		if fr.peak[i] >= 0 {
+			v := fr.peak[i]
+			p.BacklogPeak = &v
+		}
+	}
+	for i := range r.Timeline {
+		if sec := int(r.Timeline[i].TS); sec < len(fr.perSecond) && fr.perSecond[sec] >= 0 {
+			v := fr.perSecond[sec]
+			r.Timeline[i].Backlog = &v
+		}
+	}
+	emptyAt, emptySeen, sampled := fr.emptyAt, fr.emptySeen, fr.bl != nil
+	fr.mu.Unlock()
+
+	if d := r.Counts.Delivery; d != nil {
+		res.Lost += d.Lost
+		res.Duplicates += d.Duplicates
+	}
+	for _, s := range r.Subscribers {
+		res.Lost += s.Lost
+		res.Duplicates += s.Duplicates
+	}
+
+	end := res.WindowEndS
+	caller, ok := callerRecovered(r.Timeline, res.Before.Latency[fr.op], end)
+	if ok {
+		res.CallerRecoveredS = &caller
+	}
+	if emptySeen {
+		v := emptyAt.Seconds()
+		res.BacklogEmptyS = &v
+	}
+	if ok && (!sampled || emptySeen) {
+		rec := max(caller, 0)
+		if emptySeen {
+			rec = max(rec, emptyAt.Seconds())
+		}
+		rec -= end
+		rec = max(rec, 0)
+		res.RecoveryS = &rec
+	}
+	var errs []error
+	for _, f := range r.Faults {
+		if f.Error != "" {
+			errs = append(errs, fmt.Errorf("fault %s: %s", f.Spec, f.Error))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		r.Notes = append(r.Notes, err.Error())
+	}
+}
+
+// callerRecovered is when, in seconds from the start of the measured
+// period, the caller was back: the first second that ends after the
+// window's end with operations, no errors and a p99 within twice the p99
+// before the window (when there was a before). A second that straddles
+// the end counts from the end, and only if it is healthy as a whole, so a
+// caller the fault never touched is back at once, and one it did is not
+// called back by the healthy half of a second.
+func callerRecovered(tl []results.TimelinePoint, before *results.Latency, end float64) (float64, bool) {
+	var bound int64
+	if before != nil && before.Count > 0 {
+		bound = 2 * before.P99
+	}
+	for _, p := range tl {
+		if p.TS+1 <= end || p.Ops == 0 || p.Errors > 0 {
+			continue
+		}
+		if bound > 0 && p.P99NS > bound {
+			continue
+		}
+		return max(p.TS, end), true
+	}
+	return 0, false
+}
