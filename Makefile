@@ -64,6 +64,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./scenarios/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/queue/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStamp$$' -fuzztime 30s ./targets/event/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseShard$$' -fuzztime 30s ./bench/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMarked$$' -fuzztime 30s ./results/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./bench/fault/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/nats/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProc$$' -fuzztime 30s ./bench/

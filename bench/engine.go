@@ -123,6 +123,16 @@ type Options struct {
 	// Progress, if set, is called about once a second from the engine's
 	// collector goroutine. It must return quickly.
 	Progress func(Progress)
+	// Shard is the part of the load this run drives; the zero value is
+	// all of it. Rate and Requests are the whole load's: an open-loop
+	// shard takes its operations of the whole schedule, a closed-loop
+	// shard its share of the requests. Concurrency and Connections are
+	// this shard's own (split them with Shard.Share).
+	Shard Shard
+	// StartAt, if set, is the wall-clock instant the warm-up starts: the
+	// run waits for it once its clients are ready, and its schedule counts
+	// from it, so that shards on several machines measure the same window.
+	StartAt time.Time
 	// SkipLimitCheck skips the check of the workload's file descriptors
 	// against the process's limit (see CheckDescriptors). It exists for
 	// tests that reproduce a run running out of descriptors.
@@ -153,7 +163,7 @@ func (o Options) Validate() error {
 	case o.Timeout < 0:
 		return fmt.Errorf("timeout must not be negative (got %v)", o.Timeout)
 	}
-	return nil
+	return o.Shard.Validate()
 }
 
 // Run drives the load of o through w's clients and returns the result.
@@ -290,9 +300,19 @@ func (r *run) drive() (*results.Result, error) {
 	return res, loadErr
 }
 
-// setSchedule fixes the run's clock: warm-up starts now.
-func (r *run) setSchedule() {
+// setSchedule fixes the run's clock: warm-up starts now, or at
+// Options.StartAt after waiting for it. It returns false when the run was
+// cancelled while waiting.
+func (r *run) setSchedule() bool {
 	r.start = time.Now()
+	if !r.o.StartAt.IsZero() {
+		if !sleepUntil(r.ctx, r.o.StartAt) {
+			return false
+		}
+		// The origin is the agreed instant, not when this process woke:
+		// every shard's schedule counts from the same one.
+		r.start = r.o.StartAt
+	}
 	r.measureStart = r.start.Add(r.o.Warmup)
 	if r.o.Duration > 0 {
 		r.end = r.measureStart.Add(r.o.Duration)
@@ -302,10 +322,27 @@ func (r *run) setSchedule() {
 	if r.o.Warmup <= 0 {
 		mark()
 	} else {
-		time.AfterFunc(r.o.Warmup, mark)
+		time.AfterFunc(time.Until(r.measureStart), mark)
 	}
 	if r.faults != nil {
 		r.faults.begin(r.ctx, r.w, r.measureStart)
+	}
+	return true
+}
+
+// sleepUntil waits until t or ctx's end, and says whether t came.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -333,7 +370,10 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 			return err
 		}
 	}
-	r.setSchedule()
+	if !r.setSchedule() {
+		go col.run(colDone)
+		return nil
+	}
 	go col.run(colDone)
 
 	sl := newPreciseSleeper()
@@ -347,15 +387,23 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 		defer t.Stop()
 		pastEnd = t.C
 	}
-	var measured int64
-	for i := int64(0); ; i++ {
+	// i runs over this shard's operations of the whole schedule; the
+	// measured ones are those from first on, and with a request count the
+	// whole load's measured operations end at last.
+	sh := r.o.Shard
+	first := pacer.Index(r.measureStart.Sub(r.start))
+	last := int64(math.MaxInt64)
+	if r.o.Requests > 0 {
+		last = first + r.o.Requests
+	}
+	for i := sh.First(0); ; i += int64(max(sh.Count, 1)) {
 		due := r.start.Add(pacer.Due(i))
 		warm := due.Before(r.measureStart)
 		if !warm {
 			if !r.end.IsZero() && !due.Before(r.end) {
 				return nil
 			}
-			if r.o.Requests > 0 && measured >= r.o.Requests {
+			if i >= last {
 				return nil
 			}
 		}
@@ -370,7 +418,7 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 			sl.sleep(min(d, 20*time.Millisecond))
 		}
 		if !r.end.IsZero() && !time.Now().Before(r.end.Add(endGrace)) {
-			r.unsent.Store(r.dueUnsent(pacer, i, measured))
+			r.unsent.Store(r.dueUnsent(pacer, i, last))
 			return nil
 		}
 		op := Op{Seq: i, Intended: due, Warmup: warm}
@@ -391,12 +439,9 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 			case <-r.ctx.Done():
 				return nil
 			case <-pastEnd:
-				r.unsent.Store(r.dueUnsent(pacer, i, measured))
+				r.unsent.Store(r.dueUnsent(pacer, i, last))
 				return nil
 			}
-		}
-		if !warm {
-			measured++
 		}
 	}
 }
@@ -407,14 +452,12 @@ func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}
 // unsent operation, and short enough that an overloaded run ends on time.
 const endGrace = 50 * time.Millisecond
 
-// dueUnsent counts the measured operations from the i-th on that were due
-// before the planned end, given that measured operations were sent.
-func (r *run) dueUnsent(p ConstantPacer, i, measured int64) int64 {
-	n := p.Index(r.end.Sub(r.start)) - max(i, p.Index(r.measureStart.Sub(r.start)))
-	if r.o.Requests > 0 {
-		n = min(n, r.o.Requests-measured)
-	}
-	return max(n, 0)
+// dueUnsent counts this shard's measured operations from the i-th on that
+// were due before the planned end, and before last when a request count
+// bounds the run.
+func (r *run) dueUnsent(p ConstantPacer, i, last int64) int64 {
+	from := max(i, p.Index(r.measureStart.Sub(r.start)))
+	return r.o.Shard.Within(from, min(p.Index(r.end.Sub(r.start)), last))
 }
 
 func (r *run) openWorker(id int, c Client, work <-chan Op, wg *sync.WaitGroup) {
@@ -441,7 +484,13 @@ func (r *run) closedLoop(wg *sync.WaitGroup, col *collector, colDone chan struct
 		}
 		clients[i] = c
 	}
-	r.setSchedule()
+	if !r.setSchedule() {
+		for _, c := range clients {
+			closeClient(c)
+		}
+		go col.run(colDone)
+		return nil
+	}
 	go col.run(colDone)
 	for i, c := range clients {
 		wg.Add(1)
@@ -464,11 +513,11 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 			if !r.end.IsZero() && !now.Before(r.end) {
 				return
 			}
-			if r.o.Requests > 0 && r.measured.Add(1) > r.o.Requests {
+			if r.o.Requests > 0 && r.measured.Add(1) > r.o.Shard.Share(r.o.Requests) {
 				return
 			}
 		}
-		class := r.do(c, Op{Seq: r.seq.Add(1) - 1, Intended: now, Warmup: warm, Worker: id}, true, rec)
+		class := r.do(c, Op{Seq: r.o.Shard.Seq(r.seq.Add(1) - 1), Intended: now, Warmup: warm, Worker: id}, true, rec)
 		switch {
 		case class == "":
 			bo.reset()

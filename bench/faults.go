@@ -185,18 +185,6 @@ func (fr *faultRun) actual() fault.Window {
 	return w
 }
 
-// sleepUntil waits for t and reports whether it came before ctx ended.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // end stops the schedule once the load stopped: faults still applied end
 // now, so that the workload's Finish sees its far side back.
 func (fr *faultRun) end() {

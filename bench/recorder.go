@@ -301,15 +301,16 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 		Schema:    results.SchemaVersion,
 		StartedAt: startedAt.UTC().Truncate(time.Millisecond),
 		DurationS: elapsed.Seconds(),
+		Shard:     c.r.shardRecord(),
 		Load: results.Load{
 			Mode:         results.ClosedLoop,
-			Rate:         o.Rate,
+			Rate:         o.Rate / float64(max(o.Shard.Count, 1)),
 			Concurrency:  o.Concurrency,
 			Connections:  o.Connections,
 			PayloadBytes: o.PayloadBytes,
 			WarmupS:      o.Warmup.Seconds(),
 			DurationS:    o.Duration.Seconds(),
-			Requests:     o.Requests,
+			Requests:     c.r.requestsShare(),
 			TimeoutS:     o.Timeout.Seconds(),
 		},
 		Counts:      results.Counts{Sent: c.ok + c.errs, OK: c.ok, Errors: c.errs},
@@ -326,7 +327,7 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 	}
 	if o.Rate > 0 {
 		res.Load.Mode = results.OpenLoop
-		res.Throughput.RequestedOpsPerS = o.Rate
+		res.Throughput.RequestedOpsPerS = res.Load.Rate
 		res.Latency[results.SendDelay] = results.MustLatency(c.delay)
 	}
 	if s := elapsed.Seconds(); s > 0 {

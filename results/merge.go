@@ -3,7 +3,6 @@ package results
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 )
@@ -14,8 +13,17 @@ import (
 // losslessly, throughput and asked rates sum, the timeline adds per
 // second. Results of different transports, load modes, payload sizes or
 // transport options are refused: they are not parts of one measurement.
+//
+// Shards of one run (run --shard I/N) must all be of that run, each once,
+// with the same load; their timelines are aligned by the wall clock, and
+// a merge that lacks shards is partial and names them. One shard alone is
+// such a partial merge.
 func MergeResults(rs []*Result) (*Result, error) {
-	if len(rs) < 2 {
+	parts, err := sharded(rs)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) < 2 && parts == nil {
 		return nil, errors.New("merge needs at least two results")
 	}
 	first := rs[0]
@@ -132,10 +140,20 @@ func MergeResults(rs []*Result) (*Result, error) {
 		return nil, err
 	}
 	out.Subscribers = subs
-	out.Timeline = mergeTimelines(rs)
+	out.Timeline = mergeTimelines(rs, parts)
+	for _, r := range rs {
+		if r.Resilience != nil {
+			out.Notes = append(out.Notes, "the merged results ran with faults; their before, during and after figures are not merged: read them in each result")
+			break
+		}
+	}
 	out.Notes = append(out.Notes,
 		fmt.Sprintf("merged from %d results measured at the same time (hosts: %s); counts, throughput and histograms are their sums", len(rs), strings.Join(hostList, ", ")),
 		"timeline p50_ns and p99_ns of a merged result are the highest of the merged results' values for that second (an upper bound), not percentiles of the combined operations")
+	if parts != nil {
+		out.Options = shardOptions(first)
+		parts.finish(out, len(rs))
+	}
 	return out, nil
 }
 
@@ -150,7 +168,7 @@ func mergeable(a, b *Result) error {
 		return fmt.Errorf("payload size %d bytes differs from %d; merge only results of one scenario", b.Load.PayloadBytes, a.Load.PayloadBytes)
 	case a.Scenario != b.Scenario || a.Phase != b.Phase:
 		return fmt.Errorf("scenario %q/%q differs from %q/%q", b.Scenario, b.Phase, a.Scenario, a.Phase)
-	case !reflect.DeepEqual(a.Options, b.Options):
+	case optionsDiffer(a, b):
 		return fmt.Errorf("transport options %v differ from %v; merge only results run with the same options", b.Options, a.Options)
 	}
 	an, bn := strings.Join(a.LatencyNames(), ","), strings.Join(b.LatencyNames(), ",")
@@ -240,10 +258,15 @@ func mergeSubscribers(rs []*Result) ([]Subscriber, error) {
 
 // mergeTimelines adds the points of each second; percentiles cannot be
 // combined from points, so the highest is kept as an upper bound.
-func mergeTimelines(rs []*Result) []TimelinePoint {
+// Shards' seconds are first aligned by the wall clock.
+func mergeTimelines(rs []*Result, parts *shardParts) []TimelinePoint {
 	byT := map[float64]*TimelinePoint{}
-	for _, r := range rs {
-		for _, p := range r.Timeline {
+	for i, r := range rs {
+		tl := r.Timeline
+		if parts != nil {
+			tl = shiftTimeline(tl, parts.offsets[i])
+		}
+		for _, p := range tl {
 			q := byT[p.TS]
 			if q == nil {
 				q = &TimelinePoint{TS: p.TS}
@@ -253,6 +276,21 @@ func mergeTimelines(rs []*Result) []TimelinePoint {
 			q.Errors += p.Errors
 			q.P50NS = max(q.P50NS, p.P50NS)
 			q.P99NS = max(q.P99NS, p.P99NS)
+			for class, n := range p.ErrorClasses {
+				if q.ErrorClasses == nil {
+					q.ErrorClasses = map[string]int64{}
+				}
+				q.ErrorClasses[class] += n
+			}
+			if p.Backlog != nil {
+				// Each result's backlog is its own queue's, so the sum of the
+				// highest values is an upper bound of the combined one.
+				b := *p.Backlog
+				if q.Backlog != nil {
+					b += *q.Backlog
+				}
+				q.Backlog = &b
+			}
 		}
 	}
 	out := make([]TimelinePoint, 0, len(byT))
@@ -261,4 +299,11 @@ func mergeTimelines(rs []*Result) []TimelinePoint {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].TS < out[j].TS })
 	return out
+}
+
+// ShardRunID is the id shard index of count of run id gives its workload,
+// which names the shard's queue or topic: its own, so that its consumers
+// account for its own producers' messages exactly.
+func ShardRunID(id string, index, count int) string {
+	return fmt.Sprintf("%s-s%dof%d", id, index, count)
 }

@@ -61,8 +61,15 @@ type Result struct {
 	StartedAt time.Time `json:"started_at"`
 	// DurationS is the measured period in seconds (warm-up and drain excluded).
 	DurationS float64 `json:"duration_s"`
-	// Partial is true when the run was interrupted before its planned end.
+	// Partial is true when the run was interrupted before its planned end,
+	// or, for a merged result, when shards of the run are missing.
 	Partial bool `json:"partial"`
+	// Shard is set when the run was one part of a load several generators
+	// drove together (run --shard I/N), or started at an agreed instant.
+	Shard *Shard `json:"shard,omitempty"`
+	// MissingShards lists, in a merged result, the shards of the run that
+	// were not merged (their generator died or its result was not found).
+	MissingShards []int `json:"missing_shards,omitempty"`
 
 	Load   Load   `json:"load"`
 	Target Target `json:"target"`
@@ -98,6 +105,19 @@ type Result struct {
 	// Notes are plain sentences a reader must see beside the numbers
 	// (for example that an embedded broker keeps everything in memory).
 	Notes []string `json:"notes,omitempty"`
+}
+
+// Shard says which part of a load a result measured.
+type Shard struct {
+	// Index counts from 0 to Count-1; a merged result of a whole run has
+	// Count set and Index 0 with Merged true.
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// StartAt is the wall-clock instant this part's warm-up started, the
+	// origin of its schedule; its measured period began WarmupS later.
+	StartAt time.Time `json:"start_at"`
+	// Merged says the result holds the merged shards, not one of them.
+	Merged bool `json:"merged,omitempty"`
 }
 
 // Tool identifies the program that wrote the result.

@@ -350,7 +350,10 @@ func writeText(w io.Writer, r *Result) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
-	if r.Partial {
+	switch {
+	case len(r.MissingShards) > 0:
+		fmt.Fprintf(w, "  PARTIAL: %s\n", r.missingShards())
+	case r.Partial:
 		fmt.Fprintf(w, "  PARTIAL: the run was interrupted after %.2fs of measurement; the figures cover only that.\n", r.DurationS)
 	}
 	return nil
@@ -411,7 +414,10 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n> %s\n", escapeMD(n))
 	}
-	if r.Partial {
+	switch {
+	case len(r.MissingShards) > 0:
+		fmt.Fprintf(w, "\n> **Partial:** %s\n", r.missingShards())
+	case r.Partial:
 		fmt.Fprintf(w, "\n> **Partial:** the run was interrupted after %.2fs of measurement.\n", r.DurationS)
 	}
 	return nil

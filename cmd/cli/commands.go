@@ -11,5 +11,6 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdMerge(f))
 	root.AddCommand(NewCmdBrokers(f))
 	root.AddCommand(NewCmdScenarios(f), NewCmdSuite(f), NewCmdReport(f))
+	root.AddCommand(NewCmdKube(f))
 	strictCompletion(root)
 }

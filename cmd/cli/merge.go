@@ -33,6 +33,10 @@ are refused: they are not parts of one measurement. Per-second timeline points
 add their counts; their p50/p99 become the highest of the merged points (an
 upper bound), as percentiles cannot be combined from points.
 
+Shards of one run (run --shard I/N) must share the run id, the number of
+shards and the load, each shard once; their timelines are aligned by the wall
+clock. A merge that lacks shards is marked partial and names them.
+
 Exit codes: 0 done, 1 an input is unreadable or the output cannot be written,
 2 bad flags or results that cannot be merged.`,
 		Example: `  commsbench merge gen1/rest.json gen2/rest.json --out rest-total.json
@@ -69,7 +73,7 @@ func runMerge(f *Factory, o *mergeOptions, args []string) error {
 		}
 		rs = append(rs, side...)
 	}
-	if len(rs) < 2 {
+	if len(rs) < 2 && (len(rs) == 0 || rs[0].Shard == nil) {
 		return flagErrorf("merge needs at least two results; %s holds %d", strings.Join(args, " "), len(rs))
 	}
 	merged, err := results.MergeResults(rs)

@@ -54,6 +54,8 @@ type RunOptions struct {
 	Count int
 	// Faults are --fault, or a scenario's faults: (see run_faults.go).
 	Faults faultList
+	// Dist makes the run a shard of a load (see run_shard.go).
+	Dist shardFlags
 }
 
 func newRunOptions() *RunOptions {
@@ -87,6 +89,7 @@ func (o *RunOptions) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole process during the run (go tool pprof FILE), to see where the time goes")
 	fl.Var(&o.Faults, "fault", faultUsage)
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
+	o.Dist.addFlags(fl)
 }
 
 // runGCPercent is the GOGC of REST and gRPC runs. Their heap is a few
@@ -144,7 +147,8 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	run := req.Run
-	run.ID = newRunID(f.Now())
+	runID, workloadID := req.Dist.ids(f.Now())
+	run.ID = workloadID
 	run.Abort = func(error) { cancel() }
 	w, err := req.Config.Workload(run)
 	if err != nil {
@@ -178,6 +182,7 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	req.record(f, res, run)
+	res.RunID = runID
 	if werr := writeRunOutputs(f, req.Output, res); werr != nil {
 		return res, &ExitError{Code: ExitFailure, Err: werr}
 	}
@@ -243,7 +248,7 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 func writeRunOutputs(f *Factory, o runOutput, res *results.Result) error {
 	summaryOut := f.IO.Out
 	if o.Out == "-" {
-		if err := results.Encode(f.IO.Out, res); err != nil {
+		if err := encodeStdout(f, res); err != nil {
 			return err
 		}
 		summaryOut = f.IO.ErrOut
@@ -314,6 +319,9 @@ func newCmdRunTransport(f *Factory, t transport.Transport) *cobra.Command {
 			req, err := in.request(f)
 			if err != nil {
 				return err
+			}
+			if req.Dist.Shards > 1 {
+				return executeShards(cmd.Context(), f, req, cmd.Flags())
 			}
 			_, err = executeRun(cmd.Context(), f, req, nil)
 			return err

@@ -98,7 +98,7 @@ func reservedOption(name string) (string, bool) {
 		return "write the payload as payload.size or payload.template", true
 	case "fault":
 		return "write faults as a list under faults:", true
-	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile":
+	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
 	return "", false
@@ -224,6 +224,8 @@ type runRequest struct {
 	Scenario, Phase string
 	Containers      containerFlags
 	Output          runOutput
+	// Dist is the run's part of a sharded load.
+	Dist distribution
 }
 
 // payloadSource is where a run's payload came from.
@@ -303,6 +305,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		PayloadBytes: req.Run.PayloadBytes,
 		Connections:  req.Run.Connections,
 		Faults:       req.Run.Faults,
+	}
+	if err := req.distribute(f.Now(), o); err != nil {
+		return nil, err
 	}
 	return req, nil
 }

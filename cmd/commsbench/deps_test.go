@@ -84,6 +84,9 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 		return in("results", "bench/fault"), true
 	case "report":
 		return in("results"), true
+	case "kube":
+		// The only package that imports the Kubernetes client.
+		return in("results"), true
 	case "scenarios", "targets/transport", "targets/containers":
 		return in("bench", "bench/fault", "results"), true
 	case "targets/messages":
