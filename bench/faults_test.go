@@ -89,11 +89,14 @@ func TestFaultWindowIsMeasuredByPhase(t *testing.T) {
 	if rs.BacklogEmptyS == nil || *rs.BacklogEmptyS < 2 || *rs.BacklogEmptyS > 2.5 {
 		t.Errorf("backlog empty at %v, want soon after 2 s", rs.BacklogEmptyS)
 	}
-	// The timeline says which errors, second by second.
+	// The timeline says which errors, second by second. It bins an
+	// operation by when it finished, so a call refused just as the window
+	// closed may land at the start of second 2: a handful, no more.
 	var refused int64
 	for _, p := range res.Timeline {
-		refused += p.ErrorClasses[bench.ClassRefused]
-		if p.ErrorClasses[bench.ClassRefused] > 0 && (p.TS < 1 || p.TS >= 2) {
+		n := p.ErrorClasses[bench.ClassRefused]
+		refused += n
+		if n > 0 && (p.TS < 1 || p.TS > 2 || (p.TS == 2 && n > rate/100)) {
 			t.Errorf("second %v: %d refused, outside the window", p.TS, p.ErrorClasses[bench.ClassRefused])
 		}
 	}
