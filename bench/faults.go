@@ -296,13 +296,16 @@ func (fr *faultRun) finish(r *results.Result) {
 	emptyAt, emptySeen, sampled := fr.emptyAt, fr.emptySeen, fr.bl != nil
 	fr.mu.Unlock()
 
+	// The delivery accounting already sums the groups' figures where there
+	// are groups; the groups count only where it is missing.
 	if d := r.Counts.Delivery; d != nil {
 		res.Lost += d.Lost
 		res.Duplicates += d.Duplicates
-	}
-	for _, s := range r.Subscribers {
-		res.Lost += s.Lost
-		res.Duplicates += s.Duplicates
+	} else {
+		for _, s := range r.Subscribers {
+			res.Lost += s.Lost
+			res.Duplicates += s.Duplicates
+		}
 	}
 
 	end := res.WindowEndS

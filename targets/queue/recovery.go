@@ -47,22 +47,22 @@ const (
 // recovery is the state of a run that reconnects.
 type recovery struct {
 	w     *Workload
-	url   string               // what to dial: the broker, or the proxy in front of it
-	proxy *transport.NetProxy  // nil without one
-	boxes []*outbox            // per producer
-	kick  chan struct{}        // a connection broke
-	stop  chan struct{}        // the run closes
-	done  chan struct{}        // the loop ended
-	once  sync.Once            // closes stop
-	ctl   string               // rabbitmqctl, for broker-restart
+	url   string              // what to dial: the broker, or the proxy in front of it
+	proxy *transport.NetProxy // nil without one
+	boxes []*outbox           // per producer
+	kick  chan struct{}       // a connection broke
+	stop  chan struct{}       // the run closes
+	done  chan struct{}       // the loop ended
+	once  sync.Once           // closes stop
+	ctl   string              // rabbitmqctl, for broker-restart
 	// reconnect: the run recovers from broken connections; without it the
 	// recovery only holds the proxy, and a broken connection ends the run.
 	reconnect bool
-	down  atomic.Bool          // rabbitmqctl stop_app ran and start_app did not yet
+	down      atomic.Bool // rabbitmqctl stop_app ran and start_app did not yet
 
 	mu          sync.Mutex
-	breaks      int           // times the connections broke
-	brokeAt     time.Time     // the first break not yet recovered
+	breaks      int       // times the connections broke
+	brokeAt     time.Time // the first break not yet recovered
 	recoveries  []time.Duration
 	republished int64
 }
