@@ -77,7 +77,12 @@ func (w *Workload) injectBroker(ctx context.Context, f fault.Fault) (func() erro
 // Stopping may fail half way: the broker is then started again at once.
 func (r *recovery) restart(ctx context.Context) (func() error, error) {
 	r.down.Store(true)
-	if err := r.ctlRun(ctx, "stop_app"); err != nil {
+	start := time.Now()
+	err := r.ctlRun(ctx, "stop_app")
+	r.mu.Lock()
+	r.stopTook = time.Since(start)
+	r.mu.Unlock()
+	if err != nil {
 		serr := r.startApp()
 		return nil, fmt.Errorf("rabbitmqctl stop_app: %w (started again: %v)", err, serr)
 	}
@@ -89,7 +94,12 @@ func (r *recovery) startApp() error {
 	if !r.down.Load() {
 		return nil
 	}
-	if err := r.ctlRun(context.Background(), "start_app"); err != nil {
+	start := time.Now()
+	err := r.ctlRun(context.Background(), "start_app")
+	r.mu.Lock()
+	r.startTook = time.Since(start)
+	r.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("rabbitmqctl start_app: %w; start it by hand: rabbitmqctl start_app", err)
 	}
 	r.down.Store(false)
@@ -136,5 +146,8 @@ func (w *Workload) addFindings(r *results.Result, a accounting) {
 	default:
 		s = fmt.Sprintf("the broker restarted with a transient queue (not durable, messages not persistent), which a restart drops with what it holds: %d confirmed message(s) lost; --persistent keeps them", lost)
 	}
+	w.rec.mu.Lock()
+	s += fmt.Sprintf(" (rabbitmqctl stop_app took %.1fs and start_app %.1fs, which the window includes: the broker went away during the first and was back when the second returned)", w.rec.stopTook.Seconds(), w.rec.startTook.Seconds())
+	w.rec.mu.Unlock()
 	r.Resilience.Findings = append(r.Resilience.Findings, s)
 }

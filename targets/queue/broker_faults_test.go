@@ -15,6 +15,11 @@ import (
 // brokerRun runs a one-way run with confirms against the local broker
 // with the given faults.
 func brokerRun(t *testing.T, name string, rate float64, cfg Config, faults ...string) *results.Result {
+	return brokerRunFor(t, name, rate, 4*time.Second, cfg, faults...)
+}
+
+// brokerRunFor is brokerRun, measuring for d.
+func brokerRunFor(t *testing.T, name string, rate float64, d time.Duration, cfg Config, faults ...string) *results.Result {
 	t.Helper()
 	var fs []fault.Fault
 	for _, s := range faults {
@@ -33,7 +38,7 @@ func brokerRun(t *testing.T, name string, rate float64, cfg Config, faults ...st
 		cfg.DrainTimeout = 15 * time.Second
 	}
 	_, res, err := runWorkload(t, cfg, bench.Options{
-		Rate: rate, Concurrency: 200, Duration: 4 * time.Second, Warmup: 300 * time.Millisecond, Timeout: 8 * time.Second,
+		Rate: rate, Concurrency: 200, Duration: d, Warmup: 300 * time.Millisecond, Timeout: 8 * time.Second,
 		Faults: fs,
 	})
 	if err != nil {
@@ -132,9 +137,14 @@ func TestBrokerRestart(t *testing.T) {
 		}
 		_ = exec.Command(ctl, "await_startup").Run()
 	})
-	durable := brokerRun(t, "test-restart-durable", 100, Config{Persistent: true, Rabbitmqctl: ctl}, "broker-restart@1s+1s")
+	// rabbitmqctl starts an Erlang node for each command, which takes
+	// seconds on a loaded machine: the runs last long enough for the
+	// broker to be stopped and started within them.
+	durable := brokerRunFor(t, "test-restart-durable", 100, 20*time.Second, Config{Persistent: true, Rabbitmqctl: ctl}, "broker-restart@1s+1s")
 	_ = exec.Command(ctl, "await_startup").Run()
-	transient := brokerRun(t, "test-restart-transient", 100, Config{Rabbitmqctl: ctl, Consumers: 1, Producers: 1, Work: 20 * time.Millisecond, DrainTimeout: 6 * time.Second}, "broker-restart@1s+1s")
+	// A consumer slower than the rate holds a backlog in the queue when the
+	// broker stops.
+	transient := brokerRunFor(t, "test-restart-transient", 60, 20*time.Second, Config{Rabbitmqctl: ctl, Consumers: 1, Producers: 1, Work: 20 * time.Millisecond, DrainTimeout: 10 * time.Second}, "broker-restart@1s+1s")
 	dd, td := durable.Counts.Delivery, transient.Counts.Delivery
 	if dd.Lost != 0 {
 		t.Errorf("durable queue, persistent messages: %d confirmed messages lost", dd.Lost)

@@ -65,6 +65,8 @@ type recovery struct {
 	brokeAt     time.Time // the first break not yet recovered
 	recoveries  []time.Duration
 	republished int64
+	// How long rabbitmqctl took to stop and start the broker.
+	stopTook, startTook time.Duration
 }
 
 // outbox holds a producer's messages that the broker has not confirmed.
