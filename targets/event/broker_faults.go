@@ -104,3 +104,18 @@ func sessionFor(brokerFaults bool) time.Duration {
 	}
 	return 0
 }
+
+// brokerFindings says how the clients recovered from the broker's faults.
+func (w *Workload) brokerFindings() []string {
+	if w.broker == nil || w.broker.proxy == nil {
+		return nil
+	}
+	var retries int64
+	for _, p := range w.producers {
+		retries += p.retries.Load()
+	}
+	if retries == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("the producers sent %d batch(es) again after a failed attempt, until the broker answered (at least once: a batch the broker had written before the cut is written twice, and the groups count the copies as duplicates); the groups' members fetched again and rejoined on their own, from the committed offsets", retries)}
+}

@@ -67,6 +67,8 @@ type producer struct {
 	// acknowledged; ackedN counts them.
 	acked  seqSet
 	ackedN atomic.Int64
+	// retries counts batches sent again after a failed attempt.
+	retries atomic.Int64
 
 	waiters sync.Pool
 	ctx     context.Context
@@ -340,6 +342,7 @@ func (s *partSender) produce() error {
 	until := time.Now().Add(s.p.retryFor)
 	for attempt := 0; attempt < produceAttempts || time.Now().Before(until); attempt++ {
 		if attempt > 0 {
+			s.p.retries.Add(1)
 			select {
 			case <-time.After(min(time.Duration(attempt)*50*time.Millisecond, retryPauseMax)):
 			case <-s.p.ctx.Done():

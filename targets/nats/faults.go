@@ -58,6 +58,7 @@ type faultState struct {
 	breaks, reconnects atomic.Int64
 	republished        atomic.Int64
 	brokeAt            atomic.Int64 // Unix ns of the break not yet recovered, 0: none
+	reconnectedAt      atomic.Int64 // Unix ns of the last reconnection
 	longest            atomic.Int64 // ns, the longest outage of a publisher
 }
 
@@ -95,6 +96,7 @@ func (w *Workload) publisherHandlers() []gonats.Option {
 			}
 		}),
 		gonats.ReconnectHandler(func(*gonats.Conn) {
+			f.reconnectedAt.Store(time.Now().UnixNano())
 			f.reconnects.Add(1)
 			if at := f.brokeAt.Swap(0); at != 0 {
 				d := time.Now().UnixNano() - at

@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// republishAfter is how long a stream publish waits for its PubAck before
-// it is published again, once the connection came back since it left.
+// republishAfter is how long a stream publish waits for its PubAck, after
+// the connection came back since it left, before it is published again.
 const republishAfter = time.Second
 
 // publishStreamReliably publishes to the stream and waits for the PubAck
@@ -62,7 +62,11 @@ func (c *client) publishStreamReliably(ctx context.Context, p *publisher, h Head
 			}
 			retry = true
 		case <-t.C:
-			retry = retry || w.faults.reconnects.Load() != gen
+			// The client library sends what it buffered while disconnected
+			// as soon as it reconnects: only a publish still unanswered a
+			// while after the reconnection is published again.
+			since := time.Since(time.Unix(0, w.faults.reconnectedAt.Load()))
+			retry = retry || (w.faults.reconnects.Load() != gen && since >= republishAfter)
 			t.Reset(republishAfter)
 		case <-pause:
 		case <-ctx.Done():

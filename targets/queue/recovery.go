@@ -391,7 +391,7 @@ func (w *Workload) brokerFindings() []string {
 	for _, d := range recs {
 		longest = max(longest, d)
 	}
-	s := fmt.Sprintf("the connections to the broker broke %d time(s); the client reconnected, declared the queue again and resumed %d time(s), the longest outage lasting %.2fs from the break to every producer and consumer back; %d unconfirmed message(s) were published again (at least once: a copy that had reached the queue arrives twice and counts as a duplicate)",
+	s := fmt.Sprintf("the connections to the broker broke %d time(s); the client reconnected, declared the queue again and resumed %d time(s), the longest outage lasting %.2fs from the break to every producer and consumer back; %d message(s) the broker had not confirmed were published after the reconnection (again, or for the first time when the outage refused them: at least once, and a copy that had reached the queue arrives twice and counts as a duplicate)",
 		breaks, len(recs), longest.Seconds(), republished)
 	return []string{s}
 }
