@@ -85,7 +85,7 @@ func TestBrokerDownLosesNothingConfirmed(t *testing.T) {
 	if rs.Duplicates != d.Duplicates {
 		t.Errorf("resilience duplicates %d, delivery %d", rs.Duplicates, d.Duplicates)
 	}
-	if len(rs.Findings) == 0 || !strings.Contains(rs.Findings[0], "published again") {
+	if len(rs.Findings) == 0 || !strings.Contains(rs.Findings[0], "published after the reconnection") {
 		t.Errorf("findings %q: want the recovery told", rs.Findings)
 	}
 	// The publishes due during the window waited for the broker.
