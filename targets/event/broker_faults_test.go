@@ -75,13 +75,15 @@ func TestBrokerDownLosesNothingAcked(t *testing.T) {
 }
 
 // A latency toxic of 50 ms on the path from the broker: acknowledgements
-// arrive about 50 ms later during the window.
+// arrive at least 50 ms later during the window (about that much on an idle
+// machine; a partition's sender keeps one request in flight, so on a loaded
+// one events also queue behind the slower answers: the upper bound is loose).
 func TestBrokerNetworkLatencyDelaysAcks(t *testing.T) {
 	_, res := brokerFaultRun(t, "test-broker-latency", 100, "network@1s+2s,latency=50ms")
 	rs := res.Resilience
 	before, during := rs.Before.Latency[results.Publish], rs.During.Latency[results.Publish]
 	rise := time.Duration(during.P50 - before.P50)
-	if rise < 40*time.Millisecond || rise > 200*time.Millisecond {
+	if rise < 40*time.Millisecond || rise > 500*time.Millisecond {
 		t.Errorf("publish p50 before %v, during %v: want about 50 ms more", time.Duration(before.P50), time.Duration(during.P50))
 	}
 	if rs.Lost != 0 {

@@ -71,13 +71,14 @@ func TestBrokerDownJetStream(t *testing.T) {
 }
 
 // A latency toxic of 50 ms between the publishers and the server: each
-// PubAck arrives about 50 ms later during the window.
+// PubAck arrives about 50 ms later during the window (at least that, and a
+// loose upper bound for a loaded machine).
 func TestNetworkLatencyJetStream(t *testing.T) {
 	res := faultRun(t, Config{Mode: ModeJetStream, Consumers: 1, Storage: StorageMemory}, 100, "network@1s+2s,latency=50ms")
 	rs := res.Resilience
 	before, during := rs.Before.Latency[results.Publish], rs.During.Latency[results.Publish]
 	rise := time.Duration(during.P50 - before.P50)
-	if rise < 40*time.Millisecond || rise > 200*time.Millisecond {
+	if rise < 40*time.Millisecond || rise > 500*time.Millisecond {
 		t.Errorf("publish p50 before %v, during %v: want about 50 ms more", time.Duration(before.P50), time.Duration(during.P50))
 	}
 }
