@@ -60,6 +60,7 @@ type faultRun struct {
 	perSecond []int64
 	emptyAt   time.Duration
 	emptySeen bool
+	afterPeak int64 // the largest backlog sampled after the window
 
 	// begun: the schedule started (the run got as far as measuring).
 	begun bool
@@ -232,8 +233,17 @@ func (fr *faultRun) observe(offset time.Duration, n int64) {
 		fr.perSecond = append(fr.perSecond, -1)
 	}
 	fr.perSecond[sec] = max(fr.perSecond[sec], n)
-	if ph == fault.After && n == 0 && !fr.emptySeen {
-		fr.emptyAt, fr.emptySeen = offset, true
+	// Empty is the first empty sample after the largest backlog after the
+	// window: when the broker itself was away, what was sent during the
+	// window reaches it only after, and an empty moment before that is no
+	// recovery.
+	if ph == fault.After {
+		if n > fr.afterPeak {
+			fr.afterPeak, fr.emptySeen = n, false
+		}
+		if n == 0 && !fr.emptySeen {
+			fr.emptyAt, fr.emptySeen = offset, true
+		}
 	}
 }
 
@@ -296,13 +306,16 @@ func (fr *faultRun) finish(r *results.Result) {
 	emptyAt, emptySeen, sampled := fr.emptyAt, fr.emptySeen, fr.bl != nil
 	fr.mu.Unlock()
 
+	// The delivery accounting already sums the groups' figures where there
+	// are groups; the groups count only where it is missing.
 	if d := r.Counts.Delivery; d != nil {
 		res.Lost += d.Lost
 		res.Duplicates += d.Duplicates
-	}
-	for _, s := range r.Subscribers {
-		res.Lost += s.Lost
-		res.Duplicates += s.Duplicates
+	} else {
+		for _, s := range r.Subscribers {
+			res.Lost += s.Lost
+			res.Duplicates += s.Duplicates
+		}
 	}
 
 	end := res.WindowEndS

@@ -48,6 +48,10 @@ type Resilience struct {
 	// what never arrived, and what arrived more than once.
 	Lost       int64 `json:"lost"`
 	Duplicates int64 `json:"duplicates"`
+	// Findings are what the transport found out about its far side's
+	// faults, in sentences: how its clients recovered from a broker that
+	// went away, what a broker restart kept and dropped.
+	Findings []string `json:"findings,omitempty"`
 }
 
 // Phase is the figures of one phase of a run with faults.

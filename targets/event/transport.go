@@ -72,7 +72,7 @@ is written to disk and nothing is replicated.`,
 			},
 		},
 		Container: "kafka",
-		Faults:    transport.ReceiverFaults(),
+		Faults:    Faults(),
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "event"
 			if r != nil && len(r.Subscribers) > 0 {
@@ -188,7 +188,11 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	if transport.Changed(c.opts, "brokers") && len(ParseBrokers(brokers)) == 0 {
 		return transport.Usagef("--brokers %q: name at least one broker as host:port, or leave the flag out to use the embedded broker", brokers)
 	}
+	if err := resolveFaults(ParseBrokers(brokers), run); err != nil {
+		return err
+	}
 	c.resolved = Config{
+		BrokerFaults:      transport.NeedsNetProxy(run.Faults),
 		Brokers:           ParseBrokers(brokers),
 		Topic:             c.Topic,
 		Partitions:        c.Partitions,

@@ -109,6 +109,15 @@ type Config struct {
 	// OnBrokerLost, if set, is called once when a connection to the broker
 	// breaks during the run, for example to stop the load early.
 	OnBrokerLost func(error)
+	// Reconnect makes the run recover from a broker that went away
+	// (recovery.go) instead of ending: runs with broker faults.
+	Reconnect bool
+	// NetProxy puts a network proxy between the run and the broker, for
+	// broker-down and network faults.
+	NetProxy bool
+	// Rabbitmqctl is the path of rabbitmqctl, for a broker-restart fault
+	// of a local broker.
+	Rabbitmqctl string
 	// Encoding is messages.Raw (random bytes, the default) or a typed
 	// encoding: each message then carries an order of Items lines, which
 	// the consumers decode and validate (one-way mode; see typed.go).

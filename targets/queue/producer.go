@@ -207,6 +207,9 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 	if !op.Warmup {
 		w.noteMeasured(op.Intended)
 	}
+	if w.rec != nil && w.rec.reconnect && !rpc && w.cfg.Confirm {
+		return c.publishReliably(ctx, p, op.Warmup)
+	}
 
 	p.mu.Lock()
 	seq := p.next

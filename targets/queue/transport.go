@@ -86,7 +86,7 @@ and left in place when the target stops.`,
 			},
 		},
 		Container: "rabbitmq",
-		Faults:    transport.ReceiverFaults(),
+		Faults:    Faults(),
 		Describe:  describe,
 	}
 }
@@ -181,7 +181,8 @@ type runConfig struct {
 	KeepQueue    bool
 	Messages     messages.Settings
 
-	opts []transport.Option
+	rabbitmqctl string // for a broker-restart fault
+	opts        []transport.Option
 }
 
 func newRunConfig() transport.Config {
@@ -242,6 +243,9 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	case run.Connections > maxConnections:
 		return transport.Usagef("--connections %d: at most %d", run.Connections, maxConnections)
 	}
+	if err := c.resolveFaults(run); err != nil {
+		return err
+	}
 	if c.InFlight > 0 && !c.Confirm && c.Mode == ModeOneway {
 		return transport.Usagef("--inflight bounds messages awaiting their confirm: it needs --confirm (or --mode rpc)")
 	}
@@ -283,6 +287,9 @@ func (c *runConfig) config(run transport.Run) Config {
 		RunID:        run.ID,
 		OpenLoop:     run.OpenLoop,
 		OnBrokerLost: run.Abort,
+		Reconnect:    reconnects(run.Faults),
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
+		Rabbitmqctl:  c.rabbitmqctl,
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
 	}
