@@ -12,6 +12,7 @@ var targetSupport = map[string]bool{
 	"targets/registry":   true, // the one list of transports
 	"targets/containers": true, // brokers started in Docker for a run
 	"targets/messages":   true, // the typed messages every transport may encode
+	"targets/correlate":  true, // matching a service's outputs with a run's inputs
 }
 
 // TestDependenciesPointOneWay holds the layering: results is a leaf, the
@@ -89,7 +90,7 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 		return in("results"), true
 	case "scenarios", "targets/transport", "targets/containers":
 		return in("bench", "bench/fault", "results"), true
-	case "targets/messages":
+	case "targets/messages", "targets/correlate":
 		return in(), true
 	case "targets/registry":
 		return func(dep string) bool { return dep == "targets/transport" || transports[dep] }, true
@@ -108,7 +109,7 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 			if d, isT := transportOf(dep); isT {
 				return d == own
 			}
-			return in("bench", "bench/fault", "results", "targets/transport", "targets/messages")(dep)
+			return in("bench", "bench/fault", "results", "targets/transport", "targets/messages", "targets/correlate")(dep)
 		}, true
 	}
 	return nil, false
@@ -127,6 +128,8 @@ func TestLayerRules(t *testing.T) {
 		{"targets/rest", "targets/containers", false}, // containers wrap transports, not the reverse
 		{"targets/rest", "targets/messages", true},
 		{"targets/messages", "bench", false}, // the messages know no engine
+		{"targets/queue", "targets/correlate", true},
+		{"targets/correlate", "targets/transport", false},
 		{"targets/rest", "cmd/cli", false},
 		{"bench", "targets/rest", false},
 		{"results", "bench", false},
