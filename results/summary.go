@@ -16,7 +16,7 @@ const (
 )
 
 // latencyOrder is the order latencies are shown in; others follow sorted.
-var latencyOrder = []string{Response, Service, SendDelay, Publish, EndToEnd}
+var latencyOrder = []string{Response, Service, SendDelay, Publish, EndToEnd, EndToEndService}
 
 // LatencyNames returns the latency kinds of r in display order.
 func (r *Result) LatencyNames() []string {
@@ -210,7 +210,7 @@ func (r *Result) DeliverySummary() string {
 	for _, x := range []struct {
 		name string
 		v    int64
-	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}} {
+	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}, {"uncorrelated", d.Uncorrelated}} {
 		if x.v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", x.name, x.v))
 		}
