@@ -99,6 +99,9 @@ func describe(r *results.Result) transport.Mechanism {
 			if m == ModeRPC {
 				kind = transport.RPC
 			}
+			if m == ModePipeline {
+				return transport.Mechanism{Name: "queue · pipeline", Prose: "the queue pipeline through the service", Kind: transport.Oneway}
+			}
 		} else if _, ok := r.Latency[results.EndToEnd]; !ok {
 			// Written before the mode was recorded: only rpc runs had no
 			// end-to-end latency.
@@ -180,6 +183,7 @@ type runConfig struct {
 	DrainTimeout time.Duration
 	KeepQueue    bool
 	Messages     messages.Settings
+	pipe         pipelineOptions
 
 	opts []transport.Option
 }
@@ -199,12 +203,13 @@ func newRunConfig() transport.Config {
 		transport.Option{Name: "producers", Usage: "producers, each publishing on its own channel", Value: transport.Int(&c.Producers)},
 		transport.Option{Name: "confirm", Usage: "publisher confirms: a publish completes when the broker acknowledges it (--confirm=false to publish without)", Value: transport.Bool(&c.Confirm)},
 		transport.Option{Name: "inflight", Usage: "most unconfirmed (or unanswered) messages per producer, like PerfTest's -c (default: only --concurrency bounds them)", Value: transport.Int(&c.InFlight)},
-		transport.Option{Name: "mode", Usage: "oneway (publish and go on) or rpc (wait for the consumer's reply through direct reply-to)", Value: transport.String(&c.Mode)},
+		transport.Option{Name: "mode", Usage: "oneway (publish and go on), rpc (wait for the consumer's reply through direct reply-to) or pipeline (through a service: see --result-queue)", Value: transport.String(&c.Mode)},
 		transport.Option{Name: "drain-timeout", Usage: "after the load, how long consumers may take to receive what is still on its way", Value: transport.Duration(&c.DrainTimeout)},
 		transport.Option{Name: "keep-queue", Usage: "leave the run's queue on the broker after the run", Value: transport.Bool(&c.KeepQueue)},
 		transport.Option{Name: "encoding", Usage: messages.EncodingUsage + " (consumers reject an invalid one; in --mode rpc they reply with its confirmation; with --consumers 0, start 'serve queue' with the same --encoding)", Value: transport.String(&c.Messages.Encoding)},
 		transport.Option{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	)
+	c.opts = append(c.opts, c.pipe.options()...)
 	return c
 }
 
@@ -217,6 +222,12 @@ func (c *runConfig) BrokerOption() string { return "amqp-url" }
 func (c *runConfig) UseBroker(addr string) { c.broker.URL = addr }
 
 func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
+	if c.pipeline() {
+		return c.resolvePipeline(env, run)
+	}
+	if err := c.pipelineOnly(); err != nil {
+		return err
+	}
 	if run.Target != "" {
 		return transport.Usagef("--target does not apply to the queue transport: name the broker with --amqp-url (and, for consumers running elsewhere, --queue with --consumers 0)")
 	}
@@ -289,6 +300,9 @@ func (c *runConfig) config(run transport.Run) Config {
 }
 
 func (c *runConfig) Record(run transport.Run) map[string]any {
+	if c.pipeline() {
+		return c.recordPipeline(run)
+	}
 	b := c.broker
 	o := map[string]any{
 		"mode":            c.Mode,
@@ -312,6 +326,9 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 }
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
+	if c.pipeline() {
+		return c.pipelineWorkload(run)
+	}
 	return NewWorkload(c.config(run))
 }
 
