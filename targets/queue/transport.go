@@ -51,12 +51,20 @@ confirmed (or answered), so --concurrency is the number of messages in
 flight; with --inflight and no --concurrency, it is producers x inflight. In
 open loop, messages are dealt to the producers in turn.
 
+Pipeline through your own service: --result-queue OUT with --routing-key IN
+(or --exchange and --routing-key) publishes your --payload-file to the
+service's input with a traceparent header (or --correlate header:NAME), reads
+the service's output queue, matches each output with its input and counts
+lost, duplicated, out-of-order and uncorrelated outputs; end to end is
+through the service (see docs/own-services.md).
+
 The broker: --amqp-url, else $` + EnvURL + `, else a local RabbitMQ with
 the guest account. The password is never printed or stored.`,
 			Example: `  commsbench run queue --rate 2000 --producers 2 --consumers 4
   commsbench run queue --rate 0 --inflight 100 --payload-size 1000
   commsbench run queue --mode rpc --rate 1000
   commsbench run queue --rate 500 --consumers 1 --work 5ms --drain-timeout 30s
+  commsbench run queue --routing-key orders --result-queue reservations --payload-file order.json --rate 200
   COMMSBENCH_AMQP_URL=amqp://bench:secret@10.0.0.5:5672/ commsbench run queue --queue-type quorum`,
 		},
 		NewConfig: newRunConfig,
