@@ -102,6 +102,10 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 	if strings.HasPrefix(pkg, "scripts/") {
 		return in(), true
 	}
+	if strings.HasPrefix(pkg, "examples/") {
+		// A stand-in for a user's service: it knows nothing of commsbench.
+		return func(dep string) bool { return strings.HasPrefix(dep, "examples/") }, true
+	}
 	if own, ok := transportOf(pkg); ok {
 		// A transport: the engine, the schema, the descriptor type, the
 		// messages and its own packages; never another transport.
@@ -130,6 +134,8 @@ func TestLayerRules(t *testing.T) {
 		{"targets/messages", "bench", false}, // the messages know no engine
 		{"targets/queue", "targets/correlate", true},
 		{"targets/correlate", "targets/transport", false},
+		{"examples/orders", "examples/orders/ordersv1", true},
+		{"examples/orders", "targets/correlate", false}, // a user's service knows nothing of commsbench
 		{"targets/rest", "cmd/cli", false},
 		{"bench", "targets/rest", false},
 		{"results", "bench", false},
