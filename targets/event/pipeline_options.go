@@ -100,7 +100,6 @@ func (c *runConfig) recordPipeline(run transport.Run) map[string]any {
 		"mode":            "pipeline",
 		"topic":           c.Topic,
 		"result_topic":    p.ResultTopic,
-		"group":           "commsbench." + run.ID + ".results",
 		"correlate":       p.cfg.Correlate.String(),
 		"header_names":    names,
 		"acks":            c.Acks,
