@@ -177,6 +177,9 @@ func TestPipelineOptionsAreChecked(t *testing.T) {
 		{[]string{"mode=pipeline"}, "--result-queue"},
 		{[]string{"routing-key=in"}, "--result-queue"},
 		{[]string{"header=x-a:1"}, "--result-queue"},
+		{[]string{"mode=rpc", "consumers=0", "routing-key=in", "correlate=key"}, "--correlate applies to a pipeline"},
+		{[]string{"mode=rpc", "consumers=0", "header=x-a:1"}, "--routing-key QUEUE"},
+		{[]string{"mode=rpc", "consumers=0", "routing-key=in", "encoding=json"}, "--payload-file"},
 	} {
 		cfg := newRunConfig()
 		for _, a := range c.args {
@@ -194,3 +197,67 @@ func TestPipelineOptionsAreChecked(t *testing.T) {
 		t.Error("--header without a colon accepted")
 	}
 }
+
+// A consumer of your own answers requests with bodies of its own, keeping
+// the correlation id: a request-reply run addressed by routing key counts
+// every reply, and the consumer sees the headers.
+func TestRPCToAConsumerOfYourOwn(t *testing.T) {
+	u := testBroker(t)
+	sfx := randSuffix()
+	in := "test.auth." + sfx
+	conn, err := amqp.Dial(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDeclare(in, false, true, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := ch.Consume(in, "", true, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenant atomicString
+	go func() {
+		for d := range msgs {
+			if h, ok := d.Headers["x-tenant"].(string); ok {
+				tenant.set(h)
+			}
+			_ = ch.Publish("", d.ReplyTo, false, false, amqp.Publishing{CorrelationId: d.CorrelationId, Body: []byte(`{"valid":true}`)})
+		}
+	}()
+	defer conn.Close()
+	cfg := Config{URL: u, RunID: "test-ext-" + sfx, Mode: ModeRPC, Consumers: 0, Producers: 2, Confirm: true, Payload: []byte(`{"user":"u"}`),
+		OpenLoop: true, DrainTimeout: 3 * time.Second, External: &ExternalInput{RoutingKey: in, Headers: []correlate.Header{{Name: "x-tenant", Value: "acme"}}}}
+	_, res, err := runWorkload(t, cfg, bench.Options{Rate: 300, Concurrency: 50, Duration: time.Second, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Counts.Delivery
+	if res.Counts.Sent < 200 || res.Counts.Errors != 0 || d.Received != res.Counts.Sent || d.Lost != 0 || d.Duplicates != 0 {
+		t.Errorf("sent %d, errors %v, delivery %+v", res.Counts.Sent, res.Errors, *d)
+	}
+	if tenant.get() != "acme" {
+		t.Errorf("the consumer saw x-tenant %q", tenant.get())
+	}
+	cfg.External = &ExternalInput{Exchange: "test.missing." + sfx}
+	w, err := NewWorkload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "exchange") {
+		t.Errorf("missing exchange: %v", err)
+	}
+	w.Close()
+}
+
+type atomicString struct {
+	mu sync.Mutex
+	s  string
+}
+
+func (a *atomicString) set(s string) { a.mu.Lock(); a.s = s; a.mu.Unlock() }
+func (a *atomicString) get() string  { a.mu.Lock(); defer a.mu.Unlock(); return a.s }

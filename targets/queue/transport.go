@@ -192,6 +192,7 @@ type runConfig struct {
 	KeepQueue    bool
 	Messages     messages.Settings
 	pipe         pipelineOptions
+	ext          *ExternalInput
 
 	opts []transport.Option
 }
@@ -233,9 +234,16 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	if c.pipeline() {
 		return c.resolvePipeline(env, run)
 	}
-	if err := c.pipelineOnly(); err != nil {
+	ext, err := c.external()
+	if err != nil {
 		return err
 	}
+	if ext == nil {
+		if err := c.pipelineOnly(); err != nil {
+			return err
+		}
+	}
+	c.ext = ext
 	if run.Target != "" {
 		return transport.Usagef("--target does not apply to the queue transport: name the broker with --amqp-url (and, for consumers running elsewhere, --queue with --consumers 0)")
 	}
@@ -250,8 +258,8 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		return transport.Usagef("--producers %d: between 1 and 1000", c.Producers)
 	case b.Consumers == 0 && c.Mode != ModeRPC:
 		return transport.Usagef("--consumers 0 (the queue consumed by something else, such as 'commsbench serve queue') needs --mode rpc: only replies tell a one-way run what arrived")
-	case b.Consumers == 0 && b.Queue == "":
-		return transport.Usagef("--consumers 0: name the queue the other consumers read with --queue")
+	case b.Consumers == 0 && b.Queue == "" && c.ext == nil:
+		return transport.Usagef("--consumers 0: name the queue the other consumers read with --queue (or your consumer's input with --routing-key or --exchange)")
 	case b.Consumers == 0 && len(run.Faults) > 0:
 		return transport.Usagef("--fault: faults apply to the run's own consumers, and --consumers 0 leaves the queue to consumers elsewhere; give --consumers 1 or more")
 	case c.InFlight < 0 || (transport.Changed(c.opts, "inflight") && c.InFlight == 0):
@@ -281,6 +289,9 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 
 func (c *runConfig) config(run transport.Run) Config {
 	b := c.broker
+	if c.ext != nil && b.Queue == "" && c.ext.Exchange == "" {
+		b.Queue = c.ext.RoutingKey // on the default exchange, the key names the queue
+	}
 	return Config{
 		URL:          b.URL,
 		Queue:        b.Queue,
@@ -304,6 +315,7 @@ func (c *runConfig) config(run transport.Run) Config {
 		OnBrokerLost: run.Abort,
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
+		External:     c.ext,
 	}
 }
 
@@ -330,6 +342,7 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 		"message_bytes":   max(run.PayloadBytes, HeaderSize),
 	}
 	c.Messages.Record(o, c.Mode == ModeRPC)
+	recordExternal(o, c.ext)
 	return o
 }
 
