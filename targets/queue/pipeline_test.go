@@ -129,6 +129,10 @@ func TestPipelineThroughAServiceAccountsForEveryOutput(t *testing.T) {
 	if e2e == nil || svc == nil || e2e.Count != d.Received || svc.Count != d.Received || e2e.P50 <= 0 {
 		t.Errorf("latencies: end to end %+v, through the service %+v", e2e, svc)
 	}
+	if e2e != nil && svc != nil {
+		t.Logf("sent %d at 500/s: end to end p50 %v p99 %v; from the actual send p50 %v p99 %v", sent,
+			time.Duration(e2e.P50), time.Duration(e2e.P99), time.Duration(svc.P50), time.Duration(svc.P99))
+	}
 	if r.sawHeader != "acme" {
 		t.Errorf("the service saw x-tenant %q", r.sawHeader)
 	}
