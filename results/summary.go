@@ -271,6 +271,12 @@ func (r *Result) latencyLegend() []string {
 		}
 		lines = append(lines, "service: "+what)
 	}
+	if r.Latency[EndToEndService] != nil {
+		lines = append(lines, "end to end service: end to end from the actual send, without the send delay: the time through the service under test and its broker")
+	}
+	if r.Counts.Delivery != nil && r.Latency[EndToEndService] != nil {
+		lines[0] = "headline: end to end, from when a message was due to be sent to when the service under test's output for it arrived (the broker, the service and any queueing included)"
+	}
 	return lines
 }
 
