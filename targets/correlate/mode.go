@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -56,7 +57,7 @@ func ParseMode(s string) (Mode, error) {
 // most 255 bytes (an AMQP short string).
 func checkHeaderName(name string) error {
 	if name == "" {
-		return fmt.Errorf("name the header after header:")
+		return errors.New("the header name is empty")
 	}
 	if len(name) > 255 {
 		return fmt.Errorf("a header name has at most 255 bytes")
