@@ -216,6 +216,7 @@ func addDelivery(sum, d *Delivery) {
 	sum.Outstanding += d.Outstanding
 	sum.OutOfOrder += d.OutOfOrder
 	sum.Invalid += d.Invalid
+	sum.Uncorrelated += d.Uncorrelated
 }
 
 // mergeSubscribers merges consumer groups of the same name.

@@ -103,7 +103,7 @@ func CostMetrics() []Metric {
 
 // LatencyKinds are the latency names a result may hold, in display order.
 func LatencyKinds() []string {
-	return []string{Response, Service, SendDelay, Publish, EndToEnd}
+	return []string{Response, Service, SendDelay, Publish, EndToEnd, EndToEndService}
 }
 
 func knownLatencyKind(k string) bool {

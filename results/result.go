@@ -32,6 +32,11 @@ const (
 	Publish = "publish"
 	// EndToEnd is from the intended send time to the moment a consumer received the message.
 	EndToEnd = "end_to_end"
+	// EndToEndService is from the actual send to the moment a message's
+	// output arrived from the service under test (pipeline runs): the
+	// time through the service without the time the load generator was
+	// late, as Service is to Response.
+	EndToEndService = "end_to_end_service"
 )
 
 // Load modes.
@@ -208,6 +213,10 @@ type Delivery struct {
 	// malformed or invalid (typed encodings): rejected without requeue,
 	// dead-lettered where the queue has a dead-letter exchange.
 	Invalid int64 `json:"invalid,omitempty"`
+	// Uncorrelated outputs came back from a service under test (a
+	// pipeline run) without a correlation header that reads as one of
+	// the run's messages: missing, malformed or not made by commsbench.
+	Uncorrelated int64 `json:"uncorrelated,omitempty"`
 }
 
 // Unreachable is what the run saw of a target it could not reach.

@@ -48,6 +48,7 @@ func TestScripts(t *testing.T) {
 func commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"bgserve":     cmdBgserve,
+		"relay":       cmdRelay,
 		"exits":       cmdExits,
 		"resultcheck": cmdResultcheck,
 		"sleep":       cmdSleep,

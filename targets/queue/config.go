@@ -123,6 +123,9 @@ type Config struct {
 	// the consumers decode and validate (one-way mode; see typed.go).
 	Encoding messages.Encoding
 	Items    int
+	// External, if set, sends the requests of an rpc run to a consumer of
+	// the user's (see ExternalInput).
+	External *ExternalInput
 }
 
 // withDefaults fills the zero values that have a default.
@@ -172,7 +175,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("consumers %d: must not be negative", c.Consumers)
 	case c.Consumers == 0 && c.Mode != ModeRPC:
 		return errors.New("consumers 0 (the queue consumed elsewhere) works only in request-reply mode, where the replies tell what arrived")
-	case c.Consumers == 0 && c.Queue == "":
+	case c.Consumers == 0 && c.Queue == "" && c.External == nil:
 		return errors.New("consumers 0: name the queue that the other consumers read (such as the one 'commsbench serve queue' prints)")
 	case c.Connections < 1:
 		return fmt.Errorf("connections %d: at least one", c.Connections)

@@ -169,6 +169,9 @@ func (w *Workload) declare() error {
 			return fmt.Errorf("queue: open a channel: %w", w.red.err(err))
 		}
 		defer ch.Close()
+		if cfg.External != nil {
+			return w.checkExternal(ch)
+		}
 		durable := cfg.Persistent || cfg.QueueType == QueueQuorum
 		if cfg.Consumers == 0 {
 			if _, err := ch.QueueDeclarePassive(w.queue, durable, false, false, false, queueArgs(cfg.QueueType)); err != nil {
