@@ -179,6 +179,10 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		if rerr := runError(parent, finisher); rerr != nil {
 			err = rerr
 		}
+		if transport.IsUsage(err) {
+			// A mistake the far side revealed: a method it does not have.
+			return nil, &ExitError{Code: ExitUsage, Err: err}
+		}
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	req.record(f, res, run)

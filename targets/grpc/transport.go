@@ -81,14 +81,15 @@ so that grpcurl and similar tools can talk to it too.`,
 type runConfig struct {
 	Mode     string
 	Messages messages.Settings
+	Call     callSettings
 }
 
 func (c *runConfig) Options() []transport.Option {
-	return []transport.Option{
+	return append([]transport.Option{
 		{Name: "grpc-mode", Usage: "unary: one Echo call per operation; stream: one bidirectional stream per connection, one message per operation", Value: transport.String(&c.Mode)},
 		{Name: "encoding", Usage: messages.EncodingUsage, Value: transport.String(&c.Messages.Encoding)},
 		{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
-	}
+	}, c.Call.options()...)
 }
 
 func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
@@ -117,12 +118,13 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 		}
 		run.PayloadBytes = c.Messages.RequestBytes
 	}
-	return nil
+	return c.Call.resolve(c.Mode, c.Messages.Enc, run)
 }
 
 func (c *runConfig) Record(transport.Run) map[string]any {
 	o := map[string]any{"grpc_mode": c.Mode}
 	c.Messages.Record(o, true)
+	c.Call.record(o)
 	return o
 }
 
@@ -136,6 +138,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		NetProxy:     transport.NeedsNetProxy(run.Faults),
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
+		Call:         c.Call.call(run.ID),
 	})
 }
 
