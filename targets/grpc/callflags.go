@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/tmpl"
 )
 
@@ -100,29 +101,13 @@ func parseMetadata(entry string) (mdEntry, error) {
 	return mdEntry{Key: key, Text: text, Value: t}, nil
 }
 
-// secretWords mark keys whose values the result does not record.
-var secretWords = [...]string{"auth", "token", "secret", "passw", "key", "cookie", "credential", "session", "signature"}
-
-// redactedValue is what the result records instead of a secret.
-const redactedValue = "<redacted>"
-
 // recorded is the entry as a result records it, with the value of a key
 // that may carry a secret (authorization, x-api-key, a token, …) redacted.
 func (e mdEntry) recorded() string {
-	if isSecretKey(e.Key) {
-		return e.Key + ": " + redactedValue
+	if results.SecretHeader(e.Key) {
+		return e.Key + ": " + results.Redacted
 	}
 	return e.Key + ": " + e.Text
-}
-
-func isSecretKey(key string) bool {
-	k := strings.ToLower(key)
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // codeSet is a set of gRPC status codes (0 to 16), one bit each.

@@ -95,7 +95,7 @@ func lookupMethod(s schema, spec *Call) (*callState, error) {
 	// message, or a value of the wrong type, is the user's to fix.
 	first := dynamicpb.NewMessage(md.Input())
 	if err := st.json.Unmarshal(spec.Data.Execute(st.values(0, 0, time.Now())), first); err != nil {
-		return nil, transport.Usagef("--data does not fit %s, the input of %s: %v", md.Input().FullName(), spec.FullMethod(), err)
+		return nil, transport.Usagef("--data does not fit %s, the input of %s: %s", md.Input().FullName(), spec.FullMethod(), jsonError(err))
 	}
 	if spec.Data.Static() {
 		st.static = first
@@ -208,7 +208,7 @@ func (c *callClient) Do(ctx context.Context, op bench.Op) error {
 	if st.static == nil {
 		c.buf = st.spec.Data.Append(c.buf[:0], st.values(op.Seq, op.Worker, op.Intended))
 		if err := st.json.Unmarshal(c.buf, c.req); err != nil {
-			return bench.WithClass(ClassInvalidData, fmt.Errorf("grpc: --data for operation %d does not fit %s: %w", op.Seq, st.method.Input().FullName(), err))
+			return bench.WithClass(ClassInvalidData, fmt.Errorf("grpc: --data for operation %d does not fit %s: %s", op.Seq, st.method.Input().FullName(), jsonError(err)))
 		}
 	}
 	md := st.md
@@ -270,4 +270,11 @@ func (st *callState) finish(r *results.Result) {
 	if n := st.note(); n != "" {
 		r.Notes = append(r.Notes, n)
 	}
+}
+
+// jsonError is protojson's error with plain spaces: it puts a no-break
+// space after "proto:" at random, to keep programs from matching its text,
+// which reads oddly in a terminal.
+func jsonError(err error) string {
+	return strings.ReplaceAll(err.Error(), "\u00a0", " ")
 }

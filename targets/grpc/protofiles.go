@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,10 +47,14 @@ func compileProtos(ctx context.Context, protos, importPaths []string) (schema, e
 	linked, err := c.Compile(ctx, names...)
 	if err != nil {
 		var pe reporter.ErrorWithPos
-		if errors.As(err, &pe) {
-			return schema{}, fmt.Errorf("--proto: %s does not compile: %w", pe.GetPosition().Filename, err)
+		hint := ""
+		if len(importPaths) == 0 && errors.Is(err, fs.ErrNotExist) {
+			hint = "; give --import-path DIR, the directory its imports are relative to"
 		}
-		return schema{}, fmt.Errorf("--proto: %w", err)
+		if errors.As(err, &pe) {
+			return schema{}, fmt.Errorf("--proto: %s does not compile: %w%s", pe.GetPosition().Filename, err, hint)
+		}
+		return schema{}, fmt.Errorf("--proto: %w%s", err, hint)
 	}
 	files := new(protoregistry.Files)
 	for _, f := range linked {
