@@ -124,6 +124,7 @@ func (c *callSettings) record(o map[string]any) {
 		return
 	}
 	o["call"] = c.spec.FullMethod()
+	o["payload"] = "call" // the method's own messages, from --data
 	o["schema"] = SchemaReflection
 	if c.spec.Schema != nil {
 		o["schema"] = SchemaProtoFiles
