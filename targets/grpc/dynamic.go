@@ -223,18 +223,19 @@ func (c *callClient) Do(ctx context.Context, op bench.Op) error {
 }
 
 // check turns the call's status into the operation's outcome: a code in
-// Expect is success (a NOT_FOUND that was asked for, too); the client's
-// own deadline and a connection never made keep their classes; any other
-// code is an unexpected code, counted by code.
+// Expect is success (a NOT_FOUND that was asked for, too). Codes that say
+// the call did not get through keep the classes they have for Echo, as
+// faults and retries see them: UNAVAILABLE (grpc_unavailable, or
+// unreached when no connection was made), DEADLINE_EXCEEDED (timeout) and
+// CANCELLED. Any other code is an unexpected code, counted by code.
 func (st *callState) check(err error, op bench.Op) error {
 	code := status.Code(err)
 	if st.spec.Expect.has(code) {
 		return nil
 	}
-	if err != nil {
-		if c := bench.Classify(classify(err)); c == bench.ClassTimeout || c == bench.ClassCanceled || (code == codes.Unavailable && bench.ClassOfMessage(status.Convert(err).Message()) != "") {
-			return classify(err)
-		}
+	switch code {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return classify(err)
 	}
 	if !op.Warmup {
 		st.unexpected[min(int(code), len(st.unexpected)-1)].Add(1)

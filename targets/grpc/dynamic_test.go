@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/transport"
@@ -225,11 +228,35 @@ func TestBadCallsFailBeforeTheLoad(t *testing.T) {
 // TestCallTheEmbeddedEcho: --call reaches the embedded echo target's
 // own method by its reflection, with the faults that target takes.
 func TestCallTheEmbeddedEcho(t *testing.T) {
-	res, _, _, err := callRun{opts: [][2]string{{"call", "commsbench.echo.v1.Echo/Echo"}, {"data", `{"payload": "aGVsbG8="}`}}, requests: 100}.do(t)
+	res, _, _, err := callRun{opts: [][2]string{{"call", "commsbench.echo.v1.Echo/Echo"}, {"data", `{"payload": "aGVsbG8="}`}, {"metadata", "x-tenant: acme"}}, requests: 100}.do(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Counts.OK != 100 || res.Target.Kind != results.TargetEmbedded {
 		t.Errorf("%+v %+v", res.Counts, res.Target)
+	}
+}
+
+// TestCallsThatDoNotGetThroughKeepTheirClasses: a target that went away
+// counts as it does for Echo, not as an unexpected code.
+func TestCallsThatDoNotGetThroughKeepTheirClasses(t *testing.T) {
+	st := &callState{spec: &Call{Service: "s.S", Method: "M", Expect: okOnly}}
+	for _, tc := range []struct {
+		err   error
+		class string
+	}{
+		{status.Error(codes.Unavailable, "the server is draining"), "grpc_unavailable"},
+		{status.Error(codes.DeadlineExceeded, "late"), bench.ClassTimeout},
+		{status.Error(codes.Canceled, "gone"), bench.ClassCanceled},
+		{status.Error(codes.NotFound, "no"), ClassUnexpectedCode},
+		{status.Error(codes.Internal, "boom"), ClassUnexpectedCode},
+		{nil, ""},
+	} {
+		if got := bench.Classify(st.check(tc.err, bench.Op{})); got != tc.class {
+			t.Errorf("%v: class %q, want %q", tc.err, got, tc.class)
+		}
+	}
+	if n := st.note(); n != "s.S/M answered with codes outside --expect-code OK (counted as unexpected_code): INTERNAL 1, NOT_FOUND 1" {
+		t.Errorf("note %q", n)
 	}
 }
