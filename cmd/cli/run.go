@@ -179,6 +179,10 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		if rerr := runError(parent, finisher); rerr != nil {
 			err = rerr
 		}
+		if transport.IsUsage(err) {
+			// A mistake the far side revealed: a method it does not have.
+			return nil, &ExitError{Code: ExitUsage, Err: err}
+		}
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	req.record(f, res, run)
@@ -221,7 +225,7 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	res.Scenario = req.Scenario
 	res.Phase = req.Phase
 	res.Env = results.CurrentEnv()
-	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	res.Command = results.RedactArgs(f.Args)
 	res.Options = req.Config.Record(run)
 	if res.Options == nil {
 		res.Options = map[string]any{}
