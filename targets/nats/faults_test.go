@@ -77,7 +77,13 @@ func TestNetworkLatencyJetStream(t *testing.T) {
 	res := faultRun(t, Config{Mode: ModeJetStream, Consumers: 1, Storage: StorageMemory}, 100, "network@1s+2s,latency=50ms")
 	rs := res.Resilience
 	before, during := rs.Before.Latency[results.Publish], rs.During.Latency[results.Publish]
-	rise := time.Duration(during.P50 - before.P50)
+	// The baseline is the quieter of the seconds around the window: a
+	// loaded machine stalls in one of them now and then.
+	base := before.P50
+	if after := rs.After.Latency[results.Publish]; after != nil && after.Count > 0 {
+		base = min(base, after.P50)
+	}
+	rise := time.Duration(during.P50 - base)
 	if rise < 40*time.Millisecond || rise > 500*time.Millisecond {
 		t.Errorf("publish p50 before %v, during %v: want about 50 ms more", time.Duration(before.P50), time.Duration(during.P50))
 	}

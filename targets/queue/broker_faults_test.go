@@ -107,7 +107,13 @@ func TestBrokerNetworkLatencyDelaysConfirms(t *testing.T) {
 	if before == nil || during == nil {
 		t.Fatalf("publish latency before %+v, during %+v", before, during)
 	}
-	rise := time.Duration(during.P50 - before.P50)
+	// The baseline is the quieter of the seconds around the window: a
+	// loaded machine stalls in one of them now and then.
+	base := before.P50
+	if after := rs.After.Latency[results.Publish]; after != nil && after.Count > 0 {
+		base = min(base, after.P50)
+	}
+	rise := time.Duration(during.P50 - base)
 	if rise < 40*time.Millisecond || rise > 500*time.Millisecond {
 		t.Errorf("publish p50 before %v, during %v: want about 50 ms more", time.Duration(before.P50), time.Duration(during.P50))
 	}
