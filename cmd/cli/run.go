@@ -221,7 +221,7 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	res.Scenario = req.Scenario
 	res.Phase = req.Phase
 	res.Env = results.CurrentEnv()
-	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	res.Command = results.RedactArgs(f.Args)
 	res.Options = req.Config.Record(run)
 	if res.Options == nil {
 		res.Options = map[string]any{}

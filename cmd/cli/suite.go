@@ -438,7 +438,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 			Title:     "commsbench suite " + suite.Name,
 			Generated: f.Now(),
 			Rows:      rows,
-			Commands:  []string{results.RedactSecrets(strings.Join(f.Args, " "))},
+			Commands:  []string{results.RedactArgs(f.Args)},
 		}); err != nil {
 			return &ExitError{Code: ExitFailure, Err: err}
 		}

@@ -65,14 +65,16 @@ POST /orders with the order's confirmation (json, protobuf).`,
 type runConfig struct {
 	HTTP2    bool
 	Messages messages.Settings
+	// Own are the requests to a user's own endpoints (custom.go).
+	Own ownSettings
 }
 
 func (c *runConfig) Options() []transport.Option {
-	return []transport.Option{
+	return append([]transport.Option{
 		{Name: "http2", Usage: "speak HTTP/2 without TLS (h2c) instead of HTTP/1.1", Value: transport.Bool(&c.HTTP2)},
 		{Name: "encoding", Usage: messages.EncodingUsage, Value: transport.String(&c.Messages.Encoding)},
 		{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
-	}
+	}, c.Own.options()...)
 }
 
 func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
@@ -90,6 +92,9 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
 		return transport.Usagef("%v", err)
 	}
+	if err := c.resolveOwn(run); err != nil {
+		return err
+	}
 	if c.Messages.Enc.Typed() {
 		run.PayloadBytes = c.Messages.RequestBytes
 	}
@@ -99,6 +104,7 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 func (c *runConfig) Record(transport.Run) map[string]any {
 	o := map[string]any{"http2": c.HTTP2}
 	c.Messages.Record(o, true)
+	c.Own.record(o)
 	return o
 }
 
@@ -112,6 +118,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		NetProxy:     transport.NeedsNetProxy(run.Faults),
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
+		Own:          c.Own.fresh(run.ID),
 	}), nil
 }
 
