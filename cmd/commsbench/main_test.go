@@ -49,6 +49,7 @@ func commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"bgserve":     cmdBgserve,
 		"exits":       cmdExits,
+		"ordersvc":    cmdOrdersvc,
 		"resultcheck": cmdResultcheck,
 		"sleep":       cmdSleep,
 		"terminate":   cmdTerminate,

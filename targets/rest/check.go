@@ -79,7 +79,11 @@ func (s *statusSet) has(status int) bool {
 func (s *statusSet) String() string { return s.text }
 
 // unexpectedStatus is an answer whose status was not expected.
-func unexpectedStatus(status int, want *statusSet) error {
+// Its message quotes the start of the answer's body, which often says why.
+func unexpectedStatus(status int, want *statusSet, body []byte) error {
+	if b := bytes.TrimSpace(body); len(b) > 0 {
+		return bench.Errorf(ClassUnexpectedStatus, "HTTP %d %s, expected %s: %s", status, statusText(status), want, quoteShort(string(b)))
+	}
 	return bench.Errorf(ClassUnexpectedStatus, "HTTP %d %s, expected %s", status, statusText(status), want)
 }
 

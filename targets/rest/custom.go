@@ -38,7 +38,7 @@ func (s *ownSettings) options() []transport.Option {
 		{Name: "expect-status", Usage: "expected response `statuses`, such as 2xx, 201, 200,201 or 2xx,404; others count as unexpected_status (default 2xx)", Value: transport.String(&s.ExpectStatus)},
 		{Name: "expect-json", Usage: "response check `PATH=VALUE`: the JSON answer's field (data.status, items.0.id) equals VALUE; repeat for more; failures count as check_failed", Value: transport.List(&s.ExpectJSON)},
 		{Name: "expect-body-contains", Usage: "response check: the answer's body contains `text`; failures count as check_failed", Value: transport.String(&s.ExpectBodyContains)},
-		{Name: "mix", Usage: "one `request` of a weighted mix, as a mapping {weight, name, method, path, headers, body, body_file, expect_status, expect_json, expect_body_contains}; repeat for more (a list in a scenario)", Value: transport.List(&s.Mix)},
+		{Name: "mix", Usage: "one `request` of a weighted mix, as a mapping {weight, name, method, path, headers, body, body_file, expect_status, expect_json, expect_body_contains}; repeat for more (a list in a scenario)", Value: &mixValue{list: transport.List(&s.Mix).(transport.Repeatable)}},
 	}
 	return s.opts
 }
@@ -87,7 +87,7 @@ func (s *ownSettings) resolve(run *transport.Run) error {
 	if len(s.Mix) == 0 {
 		k, err := compileKind(defaults, requestSpec{}, targetPath, run.ID)
 		if err != nil {
-			return transport.Usagef("%v", err)
+			return transport.Usagef("%v", flagError(err))
 		}
 		e.Kinds = []*Kind{k}
 	} else {
@@ -177,14 +177,14 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 		path = defaults.Path
 	}
 	if path != "" && !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("path %q: a path starts with / (the host goes in --target)", path)
+		return nil, fieldErr("path", "%q: a path starts with / (the host goes in --target)", path)
 	}
 	k.PathText = joinPath(targetPath, path)
 	if k.path, err = tmpl.Parse(k.PathText); err != nil {
-		return nil, fmt.Errorf("path %q: %v", k.PathText, err)
+		return nil, fieldErr("path", "%q: %v", k.PathText, err)
 	}
 	if err := checkPath(k.path.String(sampleValues(runID))); err != nil {
-		return nil, fmt.Errorf("path: %v", err)
+		return nil, fieldErr("path", "%v", err)
 	}
 
 	body, bodyFile := spec.Body, spec.BodyFile
@@ -192,17 +192,17 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 		body, bodyFile = defaults.Body, defaults.BodyFile
 	}
 	if body != nil && bodyFile != "" {
-		return nil, fmt.Errorf("body and body_file: give one body")
+		return nil, fieldErr("body_file", "and a body: give one body")
 	}
 	switch {
 	case bodyFile != "":
 		if k.body, err = readBodyFile(bodyFile); err != nil {
-			return nil, fmt.Errorf("body file: %w", err)
+			return nil, fieldErr("body_file", "%v", err)
 		}
 		k.BodyFile = bodyFile
 	case body != nil:
 		if k.body, err = tmpl.Parse(*body); err != nil {
-			return nil, fmt.Errorf("body: %v", err)
+			return nil, fieldErr("body", "%v", err)
 		}
 		k.inlineBody = true
 	}
@@ -214,7 +214,7 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 	switch {
 	case method != "":
 		if k.Method, err = parseMethod(method); err != nil {
-			return nil, fmt.Errorf("method %v", err)
+			return nil, fieldErr("method", "%v", err)
 		}
 	case k.body != nil:
 		k.Method = "POST"
@@ -222,7 +222,7 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 		k.Method = "GET"
 	}
 	if k.body != nil && (k.Method == "GET" || k.Method == "HEAD") {
-		return nil, fmt.Errorf("method %s with a body: send the body with POST, PUT or PATCH, or drop it", k.Method)
+		return nil, fieldErr("method", "%s with a body: send the body with POST, PUT or PATCH, or drop it", k.Method)
 	}
 
 	// The command line's headers, then the entry's; an entry's header
@@ -231,7 +231,7 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 	for _, h := range spec.Headers {
 		hd, err := parseHeader(h)
 		if err != nil {
-			return nil, fmt.Errorf("header %v", err)
+			return nil, fieldErr("headers", "%v", err)
 		}
 		seen[strings.ToLower(hd.name)] = true
 		k.headers = append(k.headers, hd)
@@ -239,7 +239,7 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 	for _, h := range defaults.Headers {
 		hd, err := parseHeader(h)
 		if err != nil {
-			return nil, fmt.Errorf("--header %v", err)
+			return nil, fieldErr("headers", "%v", err)
 		}
 		if !seen[strings.ToLower(hd.name)] {
 			k.headers = append(k.headers, hd)
@@ -248,7 +248,7 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 	if spec.ContentType != "" {
 		hd, err := parseHeader("Content-Type: " + spec.ContentType)
 		if err != nil {
-			return nil, fmt.Errorf("content_type: %v", err)
+			return nil, fieldErr("content_type", "%v", err)
 		}
 		k.headers = append(removeHeader(k.headers, "Content-Type"), hd)
 	}
@@ -267,7 +267,7 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 		status = "2xx"
 	}
 	if k.expect, err = parseStatusSet(status); err != nil {
-		return nil, fmt.Errorf("expect status %v", err)
+		return nil, fieldErr("expect_status", "%v", err)
 	}
 	checks := spec.ExpectJSON
 	if len(checks) == 0 {
@@ -276,7 +276,7 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 	for _, c := range checks {
 		jc, err := parseJSONCheck(c)
 		if err != nil {
-			return nil, fmt.Errorf("expect json %v", err)
+			return nil, fieldErr("expect_json", "%v", err)
 		}
 		k.check.json = append(k.check.json, jc)
 	}
@@ -286,12 +286,12 @@ func compileKind(defaults, spec requestSpec, targetPath, runID string) (*Kind, e
 	}
 	if contains != nil {
 		if *contains == "" {
-			return nil, fmt.Errorf("expect body contains: the text is empty")
+			return nil, fieldErr("expect_body_contains", "the text is empty")
 		}
 		k.check.contains = []byte(*contains)
 	}
 	if k.Method == "HEAD" && k.check.active() {
-		return nil, fmt.Errorf("method HEAD has no body to check")
+		return nil, fieldErr("method", "HEAD has no body to check")
 	}
 
 	k.Name = spec.Name
@@ -411,4 +411,67 @@ func (s *ownSettings) fresh(runID string) *Endpoints {
 	e := s.compiled.fresh()
 	e.Run = runID
 	return e
+}
+
+// ownSuffix names a run of requests to a user's own endpoints in a report:
+// " · POST" for one kind, " · mix" for a mix; "" for the echo contract.
+func ownSuffix(options map[string]any) string {
+	if options["payload"] != "requests" {
+		return ""
+	}
+	if _, ok := options["mix"]; ok {
+		return " · mix"
+	}
+	if m, ok := options["method"].(string); ok {
+		return " · " + m
+	}
+	return ""
+}
+
+// fieldError is a mistake in one setting of a request: key names it as a
+// mix entry's key (body_file); as a flag it is --body-file.
+type fieldError struct {
+	key string
+	err error
+}
+
+func (e *fieldError) Error() string { return e.key + ": " + e.err.Error() }
+
+func fieldErr(key, format string, args ...any) error {
+	return &fieldError{key: key, err: fmt.Errorf(format, args...)}
+}
+
+// flagError names the flag of a mistake in the command line's request.
+func flagError(err error) error {
+	fe, ok := err.(*fieldError)
+	if !ok {
+		return err
+	}
+	flag := strings.ReplaceAll(fe.key, "_", "-")
+	switch flag {
+	case "headers", "content-type":
+		flag = "header"
+	}
+	return fmt.Errorf("--%s: %v", flag, fe.err)
+}
+
+// mixValue is --mix: a repeatable value whose every entry must decode as a
+// request when it is given, so that a scenario's mistake names its line.
+type mixValue struct {
+	list transport.Repeatable
+}
+
+func (v *mixValue) String() string   { return v.list.String() }
+func (v *mixValue) Type() string     { return v.list.Type() }
+func (v *mixValue) Changed() bool    { return v.list.Changed() }
+func (v *mixValue) Values() []string { return v.list.Values() }
+func (v *mixValue) Set(s string) error {
+	spec, err := parseMixEntry(s)
+	if err == nil {
+		_, err = spec.Weight.weight()
+	}
+	if err != nil {
+		return err
+	}
+	return v.list.Set(s)
 }

@@ -64,7 +64,11 @@ func (w *Workload) startOwn(ctx context.Context, embedded string, kind string) (
 		}
 		_ = c.Close()
 	}
-	return results.Target{Kind: kind, Address: results.RedactSecrets(base)}, nil
+	addr := base
+	if len(e.Kinds) == 1 {
+		addr += e.Kinds[0].PathText
+	}
+	return results.Target{Kind: kind, Address: results.RedactSecrets(addr)}, nil
 }
 
 func (e *Endpoints) hasHead() bool {
@@ -119,7 +123,7 @@ func (c *ownClient) Do(ctx context.Context, op bench.Op) error {
 	if err == nil {
 		switch {
 		case !k.expect.has(status):
-			err = unexpectedStatus(status, &k.expect)
+			err = unexpectedStatus(status, &k.expect, got[:min(n, 200)])
 		case k.check.active():
 			err = k.check.verify(got[:n], more)
 		}

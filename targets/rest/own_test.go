@@ -131,7 +131,8 @@ func ownConfig(target string, opts ...string) (transport.Config, transport.Run, 
 			panic("no option " + opts[i])
 		}
 		if err := o.Value.Set(opts[i+1]); err != nil {
-			return nil, transport.Run{}, err
+			// The command line refuses the flag: a usage error.
+			return nil, transport.Run{}, transport.Usagef("--%s: %v", opts[i], err)
 		}
 	}
 	run := transport.Run{Target: target, Concurrency: 4, PayloadBytes: 256}
@@ -305,8 +306,8 @@ func TestOwnEndpointBadSettingsAreUsageErrors(t *testing.T) {
 		opts []string
 		want string
 	}{
-		{"bad method", []string{"method", "PO ST"}, `"PO ST" is not an HTTP method`},
-		{"header without colon", []string{"header", "Authorization Bearer x"}, "write Name: value"},
+		{"bad method", []string{"method", "PO ST"}, `--method: "PO ST" is not an HTTP method`},
+		{"header without colon", []string{"header", "Authorization Bearer x"}, "--header: no colon: write Name: value"},
 		{"header name with space", []string{"header", "X Trace: 1"}, "is not a header name"},
 		{"header template", []string{"header", "X-Id: {{nope}}"}, "unknown placeholder"},
 		{"missing body file", []string{"body-file", filepath.Join(t.TempDir(), "none.json")}, "cannot read the body file"},
@@ -319,13 +320,13 @@ func TestOwnEndpointBadSettingsAreUsageErrors(t *testing.T) {
 		{"path without slash", []string{"path", "orders"}, "starts with /"},
 		{"path with space", []string{"path", "/orders/{{pick a b}} x"}, "space"},
 		{"body and body file", []string{"body", "{}", "body-file", badTemplate}, "give one body"},
-		{"GET with body", []string{"method", "GET", "body", "{}"}, "method GET with a body"},
+		{"GET with body", []string{"method", "GET", "body", "{}"}, "--method: GET with a body"},
 		{"typed encoding", []string{"encoding", "json", "path", "/orders"}, "drop --encoding"},
 		{"mix not a mapping", []string{"mix", "GET /orders"}, "not a request"},
 		{"mix unknown key", []string{"mix", `{"wieght": 3}`}, `unknown key "wieght"`},
 		{"mix zero weight", []string{"mix", `{"weight": 0}`}, "weight \"0\": a whole number from 1"},
 		{"mix duplicate names", []string{"mix", `{"path": "/a"}`, "mix", `{"path": "/a"}`}, "both named"},
-		{"mix bad status", []string{"mix", `{"expect_status": "2x"}`}, "mix entry 0: expect status"},
+		{"mix bad status", []string{"mix", `{"expect_status": "2x"}`}, `--mix entry 0: expect_status: "2x" is not`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

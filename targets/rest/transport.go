@@ -54,7 +54,7 @@ POST /orders with the order's confirmation (json, protobuf).`,
 				name = "REST (h2c)"
 			}
 			if r != nil {
-				name += messages.NameSuffix(r.Options)
+				name += messages.NameSuffix(r.Options) + ownSuffix(r.Options)
 			}
 			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
 		},
