@@ -33,13 +33,25 @@ decodes and checks. A refused order (HTTP 400) counts as invalid_message.
 
 A target of your own can stand in for the embedded one: it must answer
 POST /echo with status 200 and the request body (--encoding raw), or
-POST /orders with the order's confirmation (json, protobuf).`,
+POST /orders with the order's confirmation (json, protobuf).
+
+Or measure your own service as it is: --target its URL (with a path, or
+--path), --method, --header, a --body-file template whose placeholders
+({{seq}}, {{uuid}}, {{now}}, {{rand A B}} …) take a value per request,
+--expect-status (default 2xx; others count as unexpected_status) and a
+response check (--expect-json PATH=VALUE, --expect-body-contains; a
+failure counts as check_failed). A scenario's options may give a weighted
+mix of requests (mix:). See docs/rest.md, "Your own endpoints".`,
 			Example: `  commsbench run rest --rate 2000 --duration 20s
   commsbench run rest --rate 0 --concurrency 64 --connections 64
   commsbench run rest --target 127.0.0.1:8080 --http2
-  commsbench run rest --encoding protobuf --items 10`,
+  commsbench run rest --encoding protobuf --items 10
+  commsbench run rest --target http://127.0.0.1:8080/orders --method POST --body-file order.json --expect-status 201`,
 		},
 		NewConfig: func() transport.Config { return &runConfig{Messages: messages.NewSettings()} },
+		Shared: transport.Shared{Usage: map[string]string{
+			"target": "a running echo target (host:port), or your own service's URL, with a path (http://127.0.0.1:8080/orders) or --path; without it an embedded echo target starts on 127.0.0.1",
+		}},
 		Serve: &transport.Serve{
 			Help: transport.Help{
 				Short: "Serve the REST echo target (POST /echo, POST /orders, GET /healthz)",
