@@ -28,7 +28,12 @@ type ownSettings struct {
 	compiled *Endpoints
 }
 
+// options binds the settings once: resolve reads which were given from
+// these values, so a second call returns the same ones.
 func (s *ownSettings) options() []transport.Option {
+	if s.opts != nil {
+		return s.opts
+	}
 	s.opts = []transport.Option{
 		{Name: "path", Usage: "request `path` (and query) on the target, such as /orders/{{seq}}; placeholders allowed (default: the --target URL's path)", Value: transport.String(&s.Path)},
 		{Name: "method", Usage: "HTTP `method` of the requests, such as GET, POST, PUT, PATCH or DELETE (default: POST with a body, else GET)", Value: transport.String(&s.Method)},

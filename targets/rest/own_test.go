@@ -365,3 +365,47 @@ func TestNoRequestSettingsKeepTheEchoContract(t *testing.T) {
 		t.Fatalf("err %v, result %+v", err, res)
 	}
 }
+
+func TestOwnEndpointMethodsAndHeaders(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Method+" "+r.URL.RequestURI()+" "+r.Host+" "+r.Header.Get("X-Seq")]++
+		mu.Unlock()
+		w.Header().Set("Content-Length", "5")
+		if r.Method != http.MethodHead {
+			_, _ = w.Write([]byte("hello"))
+		}
+	}))
+	defer srv.Close()
+	res, err := ownRun(t, srv.URL+"/api?k=1", bench.Options{Concurrency: 2, Requests: 30},
+		"header", "Host: orders.example", "header", "X-Seq: s{{seq}}",
+		"mix", `{"method": "HEAD", "path": "/h"}`,
+		"mix", `{"method": "delete", "path": "/d/{{seq}}", "expect_body_contains": "hell"}`,
+		"mix", `{"method": "PUT", "path": "/p", "body": "x{{seq}}", "content_type": "text/plain"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.OK != 30 {
+		t.Fatalf("counts %+v errors %v first %v", res.Counts, res.Errors, res.FirstErrors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var heads, deletes, puts int
+	for k, n := range seen {
+		switch {
+		case strings.HasPrefix(k, "HEAD /api/h?k=1 orders.example s"):
+			heads += n
+		case strings.HasPrefix(k, "DELETE /api/d/") && strings.Contains(k, "?k=1 orders.example s"):
+			deletes += n
+		case strings.HasPrefix(k, "PUT /api/p?k=1 orders.example s"):
+			puts += n
+		default:
+			t.Errorf("unexpected request %q", k)
+		}
+	}
+	if heads+deletes+puts != 30 || heads == 0 || deletes == 0 || puts == 0 {
+		t.Errorf("requests seen: %v", seen)
+	}
+}
