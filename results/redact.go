@@ -8,7 +8,7 @@ import (
 // secretHeader finds "Name: value" where the name says the value is a
 // secret (Authorization, Cookie, anything with token, secret, password or
 // api key in it); the value runs to the end of the argument or a quote.
-var secretHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization|(?:set-)?cookie|[a-z0-9_-]*(?:token|secret|password|passwd|api[-_]?key|session|credential)[a-z0-9_-]*)(\s*:\s*)[^"]+`)
+var secretHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization|(?:set-)?cookie|[a-z0-9_-]*(?:token|secret|password|passwd|api[-_]?key|credential)[a-z0-9_-]*)(\s*:\s*)[^"]+`)
 
 // RedactArgs joins a command line's arguments for the record with secrets
 // hidden: passwords in URLs (as RedactSecrets) and the values of headers

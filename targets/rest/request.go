@@ -116,7 +116,7 @@ func sensitiveHeader(name string) bool {
 	case "authorization", "proxy-authorization", "cookie", "set-cookie":
 		return true
 	}
-	for _, w := range []string{"token", "secret", "password", "passwd", "api-key", "apikey", "api_key", "session", "credential"} {
+	for _, w := range []string{"token", "secret", "password", "passwd", "api-key", "apikey", "api_key", "credential"} {
 		if strings.Contains(n, w) {
 			return true
 		}
