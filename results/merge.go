@@ -140,6 +140,9 @@ func MergeResults(rs []*Result) (*Result, error) {
 		return nil, err
 	}
 	out.Subscribers = subs
+	if out.Requests, err = mergeRequests(rs); err != nil {
+		return nil, err
+	}
 	out.Timeline = mergeTimelines(rs, parts)
 	for _, r := range rs {
 		if r.Resilience != nil {

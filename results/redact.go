@@ -1,6 +1,9 @@
 package results
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Redacted stands for a secret in what commsbench prints and stores.
 const Redacted = "xxxxx"
@@ -29,7 +32,7 @@ func SecretHeader(name string) bool {
 func RedactArgs(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		out[i] = redactHeaderArg(a)
+		out[i] = RedactHeaderValues(redactHeaderArg(a))
 	}
 	return RedactSecrets(strings.Join(out, " "))
 }
@@ -60,4 +63,16 @@ func isHeaderName(s string) bool {
 		}
 	}
 	return true
+}
+
+// secretHeaderValue finds "Name: value" inside a longer string where the
+// name says the value is a secret (Authorization, Cookie, anything with
+// token, secret, password or api key in it); the value runs to the end of
+// the string or a quote.
+var secretHeaderValue = regexp.MustCompile(`(?i)((?:proxy-)?authorization|(?:set-)?cookie|[a-z0-9_-]*(?:token|secret|password|passwd|api[-_]?key|credential)[a-z0-9_-]*)(\s*:\s*)[^"]+`)
+
+// RedactHeaderValues hides the values of headers that carry credentials in
+// one argument or value.
+func RedactHeaderValues(s string) string {
+	return secretHeaderValue.ReplaceAllString(s, "${1}${2}"+Redacted)
 }

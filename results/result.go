@@ -95,6 +95,9 @@ type Result struct {
 	Throughput  Throughput          `json:"throughput"`
 	Latency     map[string]*Latency `json:"latency"`
 	Timeline    []TimelinePoint     `json:"timeline"`
+	// Requests splits a run of requests to a user's own endpoints by kind
+	// of request (see RequestKind); absent for other runs.
+	Requests []RequestKind `json:"requests,omitempty"`
 
 	// Subscribers has one entry per consumer group (event transport).
 	Subscribers []Subscriber `json:"subscribers,omitempty"`

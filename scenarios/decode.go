@@ -388,12 +388,18 @@ func (d *decoder) options(m *yaml.Node, path string) []Option {
 		case seen[k.Value] > 0:
 			d.fail(k, key, "given twice (first on line %d)", seen[k.Value])
 			continue
+		case v != nil && v.Kind == yaml.SequenceNode:
+			seen[k.Value] = k.Line
+			if list, ok := d.optionList(v, key); ok {
+				opts = append(opts, Option{Name: k.Value, List: list, IsList: true, Pos: d.pos(k)})
+			}
+			continue
 		case v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null":
 			what := "nothing"
 			if v != nil {
 				what = describe(v)
 			}
-			d.fail(k, key, "must be a single value (text, number, true/false or duration), not %s", what)
+			d.fail(k, key, "must be a single value (text, number, true/false or duration) or a list of them, not %s", what)
 			continue
 		}
 		seen[k.Value] = k.Line

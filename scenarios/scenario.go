@@ -83,7 +83,13 @@ type Scenario struct {
 type Option struct {
 	Name  string
 	Value string
-	Pos   Pos
+	// List holds the entries of an option written as a list, for a
+	// repeatable setting (header: ["A: b", "C: d"]); Value is then empty.
+	// An entry written as a mapping is that mapping in JSON, its values
+	// as text: the transport decodes it into its own typed form.
+	List   []string
+	IsList bool
+	Pos    Pos
 }
 
 // Errorf returns an error at the option's position, naming its key.

@@ -133,6 +133,26 @@ func (in *runInputs) setOption(name, value string) error {
 	return nil
 }
 
+// setListOption sets a repeatable transport option from a scenario's
+// list, entry by entry; an option that takes one value refuses a list.
+func (in *runInputs) setListOption(name string, list []string) error {
+	o := transport.Find(in.opts, name)
+	if o != nil && !o.Hidden {
+		if _, ok := o.Value.(transport.Repeatable); !ok {
+			return errors.New("takes a single value, not a list")
+		}
+	}
+	for i, v := range list {
+		if err := in.setOption(name, v); err != nil {
+			if o == nil {
+				return err
+			}
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // badValueError is a value an option does not take.
 type badValueError struct {
 	value string
@@ -148,6 +168,12 @@ func (in *runInputs) applyScenario(sc *scenarios.Scenario) error {
 	for _, o := range sc.Options {
 		if why, reserved := reservedOption(o.Name); reserved {
 			errs = append(errs, o.Errorf("%s", why))
+			continue
+		}
+		if o.IsList {
+			if err := in.setListOption(o.Name, o.List); err != nil {
+				errs = append(errs, o.Errorf("%v", err))
+			}
 			continue
 		}
 		if err := in.setOption(o.Name, o.Value); err != nil {

@@ -50,6 +50,7 @@ func commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"bgserve":     cmdBgserve,
 		"relay":       cmdRelay,
 		"exits":       cmdExits,
+		"ordersvc":    cmdOrdersvc,
 		"resultcheck": cmdResultcheck,
 		"sleep":       cmdSleep,
 		"terminate":   cmdTerminate,

@@ -46,6 +46,9 @@ type Config struct {
 	// POST /orders and checks its payment confirmation.
 	Encoding messages.Encoding
 	Items    int
+	// Own, when set, are requests to a user's own endpoints (--method,
+	// --path, --mix …) instead of the echo contract.
+	Own *Endpoints
 }
 
 // Workload drives POST /echo requests.
@@ -130,6 +133,9 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			return results.Target{}, err
 		}
 	}
+	if w.cfg.Own != nil {
+		return w.startOwn(ctx, base, kind)
+	}
 	w.endpoint = base + "/echo"
 	if w.cfg.Encoding.Typed() {
 		w.endpoint = base + OrdersPath
@@ -195,6 +201,9 @@ func (w *Workload) preflight(ctx context.Context) error {
 
 // NewClient returns a worker's client. Workers share the connection pool.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	if w.cfg.Own != nil {
+		return w.newOwnClient(), nil
+	}
 	if w.cfg.Encoding.Typed() {
 		return w.newOrderClient(w.clocks.New()), nil
 	}
@@ -230,6 +239,9 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 // Finish adds the client's encode and decode time of typed runs; the
 // engine's figures are the REST figures.
 func (w *Workload) Finish(_ context.Context, r *results.Result) error {
+	if w.cfg.Own != nil {
+		r.Requests = w.cfg.Own.report()
+	}
 	if us, ok := w.clocks.PerOpUS(); ok {
 		r.SetClientCodecPerOpUS(us)
 	}
