@@ -250,6 +250,7 @@ func (fr *faultRun) stopSampling() {
 type phaseCount struct {
 	ok, errs int64
 	classes  map[string]int64
+	retries  results.RetryCounts
 }
 
 // resilience builds the result's resilience section from the collector's
@@ -269,6 +270,10 @@ func (fr *faultRun) resilience(c *collector, measured time.Duration, op string) 
 			p.ErrorClasses = s.classes
 		}
 		p.Latency = map[string]*results.Latency{op: results.MustLatency(c.phaseResponse[i])}
+		if c.r.retrier != nil {
+			rc := s.retries
+			p.Retries = &rc
+		}
 	}
 	return res
 }

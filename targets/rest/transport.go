@@ -47,6 +47,7 @@ POST /orders with the order's confirmation (json, protobuf).`,
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
 		Faults:    transport.TargetFaults(),
+		Retries:   true,
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
