@@ -47,3 +47,19 @@ func (r *Result) RetryLine() string {
 	return fmt.Sprintf("up to %s (backoff %s, doubling): %d attempts; %d operations retried, %d of them succeeded",
 		plural(int64(rt.Max), "retry", "retries"), FormatNS(rt.BackoffS*1e9), rt.Attempts, rt.Retried, rt.SucceededAfterRetry)
 }
+
+// mergeRetries adds up the retries of results measured together; nil
+// when none retried, the policy of the first that did.
+func mergeRetries(rs []*Result) *Retries {
+	var out *Retries
+	for _, r := range rs {
+		if r.Retries == nil {
+			continue
+		}
+		if out == nil {
+			out = &Retries{Max: r.Retries.Max, BackoffS: r.Retries.BackoffS}
+		}
+		out.Add(r.Retries.RetryCounts)
+	}
+	return out
+}
