@@ -28,10 +28,10 @@ func faultRun(ms int64, errs int64, healthyFrom int, retried int64) *Result {
 	ok := int64(400)
 	r := &Result{
 		Schema: SchemaVersion, Tool: Tool{Name: "commsbench"}, Transport: "rest", DurationS: 6,
-		Load:    Load{Mode: OpenLoop, Rate: 100, PayloadBytes: 64},
-		Counts:  Counts{Sent: ok + errs, OK: ok, Errors: errs},
-		Errors:  map[string]int64{"connection_refused": errs},
-		Latency: map[string]*Latency{Response: lat(ok, ms*1e6), Service: lat(ok, ms*1e6)},
+		Load:     Load{Mode: OpenLoop, Rate: 100, PayloadBytes: 64},
+		Counts:   Counts{Sent: ok + errs, OK: ok, Errors: errs},
+		Errors:   map[string]int64{"connection_refused": errs},
+		Latency:  map[string]*Latency{Response: lat(ok, ms*1e6), Service: lat(ok, ms*1e6)},
 		Timeline: tl,
 		Faults:   []Fault{{Spec: "down@2s+2s", Kind: "down", StartS: 2, DurationS: 2, InjectedS: 2, RestoredS: 4}},
 		Retries:  &Retries{Max: 2, BackoffS: 0.01, RetryCounts: RetryCounts{Attempts: ok + errs + 2*retried, Retried: retried}},

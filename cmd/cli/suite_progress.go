@@ -18,10 +18,10 @@ import (
 type suiteProgress struct {
 	liveLine
 	suite  *scenarios.Suite
-	phases [2]suitePhase
+	phases []suitePhase
 }
 
-func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases [2]suitePhase) *suiteProgress {
+func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases []suitePhase) *suiteProgress {
 	if quiet || !f.IO.ErrTTY {
 		return nil
 	}
@@ -39,9 +39,12 @@ func (p *suiteProgress) start() {
 	for _, s := range p.suite.Scenarios {
 		names = append(names, s.Name)
 	}
-	per := p.phases[0].duration() + p.phases[1].duration()
-	fmt.Fprintf(p.w, "suite %s: %d %s × 2 phases (%s; %s), at least %s\n  %s\n",
-		p.suite.Name, len(names), pluralS(len(names), "scenario"), phaseSummary(p.phases[0]), phaseSummary(p.phases[1]),
+	var per time.Duration
+	for _, ph := range p.phases {
+		per += ph.duration()
+	}
+	fmt.Fprintf(p.w, "suite %s: %d %s × %d %s (%s), at least %s\n  %s\n",
+		p.suite.Name, len(names), pluralS(len(names), "scenario"), len(p.phases), pluralS(len(p.phases), "phase"), phaseTitles(p.phases),
 		time.Duration(len(names))*per, strings.Join(names, ", "))
 }
 
