@@ -90,17 +90,40 @@ func callerLatency(p results.Phase) *results.Latency {
 // TableHeader is the trade-off table's header for rows: Header, and the
 // resilience columns when a row has a resilience phase.
 func TableHeader(rows []Row) []string {
-	if HasResilience(rows) {
-		return append(Header(), resilienceHeader()...)
+	switch {
+	case !HasResilience(rows):
+		return Header()
+	case resilienceOnly(rows):
+		h := Header()
+		return append(append(h[:2:2], resilienceHeader()...), h[len(h)-1])
 	}
-	return Header()
+	return append(Header(), resilienceHeader()...)
+}
+
+// resilienceOnly says whether the rows have no result but of the
+// resilience phase: the table then leaves out the other phases' columns,
+// which would all be empty.
+func resilienceOnly(rows []Row) bool {
+	for _, r := range rows {
+		if len(r.sameLoadRuns()) > 0 || len(r.saturationRuns()) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // TableCells are the row's cells under TableHeader(rows).
 func (r Row) TableCells(rows []Row) []string {
 	cells := r.Cells()
-	if !HasResilience(rows) {
+	switch {
+	case !HasResilience(rows):
 		return cells
+	case resilienceOnly(rows):
+		own := r.resilienceCells()
+		if st := r.Status(); st == "skipped" || st == "failed" {
+			own = []string{st, "", "", "", ""}
+		}
+		return append(append(cells[:2:2], own...), r.Broker())
 	}
 	for len(cells) < len(Header()) {
 		cells = append(cells, "")
@@ -171,7 +194,7 @@ func resilienceSentences(rows []Row, names []string) []string {
 		} else {
 			recovered = append(recovered, names[i]+" not within the run")
 		}
-		if k == Sync || res.Counts.Delivery == nil {
+		if k == Sync || k == RPC || res.Counts.Delivery == nil {
 			s := fmt.Sprintf("%s callers got %d errors", names[i], d.Errors)
 			if len(d.ErrorClasses) > 0 {
 				s += " (" + classList(d.ErrorClasses) + ")"
@@ -181,6 +204,9 @@ func resilienceSentences(rows []Row, names []string) []string {
 			}
 			if rt := d.Retries; rt != nil && rt.Retried > 0 {
 				s += fmt.Sprintf(", after retrying %d calls of which %d succeeded", rt.Retried, rt.SucceededAfterRetry)
+			}
+			if d.BacklogPeak != nil && *d.BacklogPeak > 0 {
+				s += fmt.Sprintf(", with up to %d requests waiting in the queue", *d.BacklogPeak)
 			}
 			calls = append(calls, s)
 			continue

@@ -370,11 +370,23 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	var files int
 	var messages []string
 	interrupted := false
+	// notApplicable are the scenarios no phase of the suite applies to:
+	// skipped, but not for --strict to fail on.
+	notApplicable := map[string]bool{}
 	for i, e := range entries {
 		row := report.Row{Scenario: e.sc.Name, Transport: e.sc.Transport}
 		if interrupted {
 			row.SameLoadErr = "not run: the suite was interrupted"
 			rows[i] = row
+			continue
+		}
+		if e.first() == nil {
+			// No phase of the suite applies to it (a resilience phase
+			// alone, of a transport that takes no faults).
+			row.Skipped = strings.Join(slices.DeleteFunc(slices.Clone(e.skip), func(s string) bool { return s == "" }), "; ")
+			notApplicable[e.sc.Name] = true
+			rows[i] = row
+			prog.finished(i, "", nil, "skipped: "+row.Skipped)
 			continue
 		}
 		if reason, fix := brokerSkip(ctx, f, e.first()); reason != "" {
@@ -387,7 +399,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 			path := filepath.Join(dir, e.sc.Name+"."+ph.name+".json")
 			req := e.req[p]
 			if req == nil {
-				if e.skip[p] != "" {
+				if e.skip[p] != "" && e.first() != nil {
 					messages = append(messages, fmt.Sprintf("%s: %s", e.sc.Name, e.skip[p]))
 				}
 				continue
@@ -477,7 +489,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	var failed, skipped []string
 	for _, r := range rows {
 		switch {
-		case r.Skipped != "":
+		case r.Skipped != "" && !notApplicable[r.Scenario]:
 			skipped = append(skipped, r.Scenario)
 		case r.SameLoadErr != "" || r.SaturationErr != "" || r.ResilienceErr != "":
 			failed = append(failed, r.Scenario)
