@@ -8,6 +8,9 @@ import (
 	"github.com/commsbench/commsbench/results"
 )
 
+// errorColor draws errors: black, dashed, unlike any scenario's colour.
+const errorColor = "#111"
+
 // faultChart draws one row's resilience run second by second, with the
 // faults' window shaded: operations and errors per second, the caller's
 // p99 (log scale, a gap where nothing succeeded) and, for brokers, the
@@ -46,10 +49,9 @@ func faultChart(r Row, color string) string {
 		return ""
 	}
 	const w, left, right, top, panelH, gap = 560.0, 64.0, 16.0, 34.0, 110.0, 26.0
-	panels := 2
-	if hasBacklog {
-		panels = 3
-	}
+	// Three panels always, so that the charts of a page line up; a call
+	// has no backlog, and its third panel says so.
+	const panels = 3
 	bottom := 58.0
 	h := top + float64(panels)*panelH + float64(panels-1)*gap + bottom
 	px := func(t float64) float64 { return left + t/tMax*(w-left-right) }
@@ -82,7 +84,7 @@ func faultChart(r Row, color string) string {
 		errs = append(errs, [2]float64{px(p.t), y1(p.errs)})
 	}
 	s.polyline(ops, color, false)
-	s.polyline(errs, "#d62728", true)
+	s.polyline(errs, errorColor, true)
 
 	// Panel 2: the caller's p99, log scale.
 	if hi > 0 {
@@ -136,6 +138,9 @@ func faultChart(r Row, color string) string {
 		}
 		s.polyline(seg, "#9467bd", false)
 		s.text(left-50, panelTop(2)-6, "start", "tick", "backlog: messages waiting")
+	} else {
+		s.text(left-50, panelTop(2)-6, "start", "tick", "backlog")
+		s.text(left+8, panelTop(2)+panelH/2, "start", "tick", "none: the caller waits for the receiver itself")
 	}
 	for i := range panels {
 		s.line(left, panelTop(i)+panelH, w-right, panelTop(i)+panelH, "axis")
@@ -153,7 +158,7 @@ func faultChart(r Row, color string) string {
 	ly := h - 12
 	s.swatch(left, ly-4, color, false)
 	s.text(left+28, ly, "start", "legend", "ops/s")
-	s.swatch(left+80, ly-4, "#d62728", true)
+	s.swatch(left+80, ly-4, errorColor, true)
 	s.text(left+108, ly, "start", "legend", "errors/s")
 	s.swatch(left+180, ly-4, "#444", false)
 	s.text(left+208, ly, "start", "legend", "caller p99")
