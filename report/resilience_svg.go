@@ -11,6 +11,9 @@ import (
 // errorColor draws errors: black, dashed, unlike any scenario's colour.
 const errorColor = "#111"
 
+// backlogColor draws the backlog, in no scenario's colour either.
+const backlogColor = "#006d5b"
+
 // faultChart draws one row's resilience run second by second, with the
 // faults' window shaded: operations and errors per second, the caller's
 // p99 (log scale, a gap where nothing succeeded) and, for brokers, the
@@ -130,13 +133,13 @@ func faultChart(r Row, color string) string {
 		var seg [][2]float64
 		for _, p := range pts {
 			if !p.hasBacklog {
-				s.polyline(seg, "#9467bd", false)
+				s.polyline(seg, backlogColor, false)
 				seg = nil
 				continue
 			}
 			seg = append(seg, [2]float64{px(p.t), y3(p.backlog)})
 		}
-		s.polyline(seg, "#9467bd", false)
+		s.polyline(seg, backlogColor, false)
 		s.text(left-50, panelTop(2)-6, "start", "tick", "backlog: messages waiting")
 	} else {
 		s.text(left-50, panelTop(2)-6, "start", "tick", "backlog")
@@ -163,7 +166,7 @@ func faultChart(r Row, color string) string {
 	s.swatch(left+180, ly-4, "#444", false)
 	s.text(left+208, ly, "start", "legend", "caller p99")
 	if hasBacklog {
-		s.swatch(left+290, ly-4, "#9467bd", false)
+		s.swatch(left+290, ly-4, backlogColor, false)
 		s.text(left+318, ly, "start", "legend", "backlog")
 	}
 	return s.close()
