@@ -61,7 +61,11 @@ func (p *suiteProgress) callback(i, ph int) func(bench.Progress) {
 		return nil
 	}
 	name := p.suite.Scenarios[i].Name
-	prefix := fmt.Sprintf("  [%d/%d] %s · %s", i+1, len(p.suite.Scenarios), name, p.phases[ph].title)
+	title := ""
+	if ph < len(p.phases) {
+		title = p.phases[ph].title
+	}
+	prefix := fmt.Sprintf("  [%d/%d] %s · %s", i+1, len(p.suite.Scenarios), name, title)
 	return func(s bench.Progress) {
 		var line string
 		if s.Warmup {
