@@ -42,7 +42,9 @@ func TestRetriesRideOutDown(t *testing.T) {
 	if rt.Attempts < res.Counts.Sent+2*d.Retried {
 		t.Errorf("%d attempts for %d calls, %d retried", rt.Attempts, res.Counts.Sent, d.Retried)
 	}
-	if rs.Before.Retries.Retried != 0 || rs.After.Retries.Retried != 0 {
+	// None before the window; after it, at most a few calls whose pooled
+	// connection the restarted target had closed.
+	if rs.Before.Retries.Retried != 0 || rs.After.Retries.Retried > rate/20 {
 		t.Errorf("retries outside the window: before %+v, after %+v", *rs.Before.Retries, *rs.After.Retries)
 	}
 	// A call due as the target went down waited for it to come back.
