@@ -72,6 +72,9 @@ type Phase struct {
 	// BacklogPeak is the most messages waiting (sent, not yet received)
 	// seen in the phase, sampled every 100 ms; nil when not measurable.
 	BacklogPeak *int64 `json:"backlog_peak,omitempty"`
+	// Retries counts the attempts of the phase's operations, in runs
+	// with retries.
+	Retries *RetryCounts `json:"retries,omitempty"`
 }
 
 // ErrorRate is the share of the phase's operations that failed (0–1).

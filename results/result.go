@@ -108,6 +108,9 @@ type Result struct {
 	// by their window. Both are absent from runs without faults.
 	Faults     []Fault     `json:"faults,omitempty"`
 	Resilience *Resilience `json:"resilience,omitempty"`
+	// Retries is the callers' retry policy and what it did (--retries);
+	// absent from runs without retries.
+	Retries *Retries `json:"retries,omitempty"`
 	// Resources is what the commsbench process itself used during the run.
 	Resources *Resources `json:"resources,omitempty"`
 	// Notes are plain sentences a reader must see beside the numbers

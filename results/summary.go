@@ -307,6 +307,9 @@ func writeText(w io.Writer, r *Result) error {
 	if u := r.UnreachableSentence(); u != "" {
 		fmt.Fprintf(tw, "  unreachable\t%s\n", u)
 	}
+	if l := r.RetryLine(); l != "" {
+		fmt.Fprintf(tw, "  retries\t%s\n", l)
+	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(tw, "  delivery\t%s\n", d)
 	}
@@ -385,6 +388,9 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	}
 	if u := r.UnreachableSentence(); u != "" {
 		fmt.Fprintf(w, "| unreachable | %s |\n", escapeMD(u))
+	}
+	if l := r.RetryLine(); l != "" {
+		fmt.Fprintf(w, "| retries | %s |\n", escapeMD(l))
 	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(w, "| delivery | %s |\n", escapeMD(d))

@@ -629,6 +629,7 @@ func (d *decoder) phases(m *yaml.Node, path string, s *Suite) {
 	d.fields(m, path, map[string]func(*yaml.Node, string){
 		"same-load":  func(v *yaml.Node, key string) { s.SameLoad = d.phase(v, key, "rate") },
 		"saturation": func(v *yaml.Node, key string) { s.Saturation = d.phase(v, key, "concurrency") },
+		"resilience": func(v *yaml.Node, key string) { p := d.phase(v, key, "rate"); s.Resilience = &p },
 	})
 }
 
@@ -671,6 +672,20 @@ func (d *decoder) phase(m *yaml.Node, path, loadKey string) Phase {
 			default:
 				p.Concurrency = int(n)
 			}
+		}
+	}
+	if strings.HasSuffix(path, "resilience") {
+		handlers["fault"] = func(v *yaml.Node, key string) {
+			spec, ok := d.str(v, key)
+			if !ok {
+				return
+			}
+			f, err := fault.Parse(spec)
+			if err != nil {
+				d.fail(v, key, "%v", err)
+				return
+			}
+			p.Faults = []fault.Fault{f}
 		}
 	}
 	d.fields(m, path, handlers)

@@ -203,6 +203,7 @@ func TestDiskFiles(t *testing.T) {
 phases:
   same-load: {rate: 500, duration: 2s}
   saturation: {concurrency: 4}
+  resilience: {rate: 300, duration: 9s, fault: down@3s+3s}
 defaults:
   payload: {size: 2KiB}
   load: {timeout: 9s}
@@ -219,6 +220,9 @@ scenarios:
 	if suite.SameLoad.Rate != 500 || suite.SameLoad.Duration != 2*time.Second || suite.Saturation.Concurrency != 4 {
 		t.Errorf("phases %+v %+v", suite.SameLoad, suite.Saturation)
 	}
+	if r := suite.Resilience; r == nil || r.Rate != 300 || r.Duration != 9*time.Second || len(r.Faults) != 1 || r.Faults[0].String() != "down@3s+3s" {
+		t.Errorf("resilience phase %+v", r)
+	}
 	if len(suite.Scenarios) != 3 {
 		t.Fatalf("%d scenarios, want 3", len(suite.Scenarios))
 	}
@@ -232,8 +236,8 @@ scenarios:
 	if inline.Payload.Bytes() != 2048 || inline.Load.Timeout != 9*time.Second {
 		t.Errorf("inline entry: payload %d bytes, timeout %v; want the suite's defaults", inline.Payload.Bytes(), inline.Load.Timeout)
 	}
-	if !strings.HasSuffix(inline.Pos.String(), "suite.yaml:11") {
-		t.Errorf("inline entry at %s, want suite.yaml:11", inline.Pos)
+	if !strings.HasSuffix(inline.Pos.String(), "suite.yaml:12") {
+		t.Errorf("inline entry at %s, want suite.yaml:12", inline.Pos)
 	}
 
 	// A scenario file opened as a suite is a suite of one.

@@ -70,6 +70,7 @@ func (in *runInputs) addFlags(fs *pflag.FlagSet) {
 	for _, name := range in.t.Shared.Hidden {
 		_ = fs.MarkHidden(name)
 	}
+	hideRetries(in.t, fs)
 	for _, o := range in.opts {
 		addOptionFlag(fs, o)
 	}
@@ -98,7 +99,7 @@ func reservedOption(name string) (string, bool) {
 		return "write the payload as payload.size or payload.template", true
 	case "fault":
 		return "write faults as a list under faults:", true
-	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id":
+	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id", "retries", "retry-backoff":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
 	return "", false
@@ -287,6 +288,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 	if err := checkFaults(in.t, o.Faults.faults, o); err != nil {
 		return nil, err
 	}
+	if err := checkRetries(in.t, o.Retry, in.changed); err != nil {
+		return nil, err
+	}
 	req := &runRequest{
 		Transport: in.t,
 		Config:    in.cfg,
@@ -331,6 +335,8 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		PayloadBytes: req.Run.PayloadBytes,
 		Connections:  req.Run.Connections,
 		Faults:       req.Run.Faults,
+		Retries:      o.Retry.Retries,
+		RetryBackoff: o.Retry.Backoff,
 	}
 	if err := req.distribute(f.Now(), o); err != nil {
 		return nil, err

@@ -86,6 +86,7 @@ type Workload struct {
 var (
 	_ bench.Workload = (*Workload)(nil)
 	_ bench.Injector = (*Workload)(nil)
+	_ bench.Retrier  = (*Workload)(nil)
 )
 
 // NewWorkload returns the gRPC workload for cfg.
@@ -405,6 +406,16 @@ func (c *unaryClient) Do(ctx context.Context, op bench.Op) error {
 		return classify(err)
 	}
 	return checkEcho(c.payload, c.resp.Payload)
+}
+
+// Retryable says which failed calls --retries sends again: UNAVAILABLE,
+// which gRPC defines as the status a client may retry (the server did not
+// take the call: it was down, shutting down, or the connection broke),
+// and the connection failures the engine knows (bench.ConnectionRetryable),
+// which UNAVAILABLE calls whose dial was refused are classed as. Every
+// other status is the server's answer, and a retry would get it again.
+func (w *Workload) Retryable(class string) bool {
+	return class == statusClass(codes.Unavailable) || bench.ConnectionRetryable(class)
 }
 
 // classify gives a gRPC status error its class ("grpc_unavailable", …).

@@ -77,6 +77,7 @@ so that grpcurl and similar tools can talk to it too.`,
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:9090"} },
 		},
 		Faults:    transport.TargetFaults(),
+		Retries:   true,
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "gRPC"

@@ -68,7 +68,22 @@ type Workload struct {
 var (
 	_ bench.Workload = (*Workload)(nil)
 	_ bench.Injector = (*Workload)(nil)
+	_ bench.Retrier  = (*Workload)(nil)
 )
+
+// Retryable says which failed calls --retries sends again: those whose
+// connection was refused or cut before an answer (bench.ConnectionRetryable),
+// and those the server answered with 502, 503 or 504, which say that it
+// (or a gateway in front of it) could not take the request now. Other
+// statuses are answers: a 500 may come after the handler acted, a 4xx
+// would come again.
+func (w *Workload) Retryable(class string) bool {
+	switch class {
+	case "http_502", "http_503", "http_504":
+		return true
+	}
+	return bench.ConnectionRetryable(class)
+}
 
 // NewWorkload returns the REST workload for cfg.
 func NewWorkload(cfg Config) *Workload {

@@ -59,6 +59,7 @@ mix of requests (mix:). See docs/rest.md, "Your own endpoints".`,
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
 		Faults:    transport.TargetFaults(),
+		Retries:   true,
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
