@@ -31,11 +31,11 @@ type callSettings struct {
 func (c *callSettings) options() []transport.Option {
 	return []transport.Option{
 		{Name: "call", Usage: "call this method of your own service, package.Service/Method (unary), instead of Echo", Value: transport.String(&c.Call)},
-		{Name: "proto", Usage: "with --call: a .proto file that defines the method (repeatable); without it, the server's reflection is asked", Value: &listValue{p: &c.Protos}},
-		{Name: "import-path", Usage: "with --proto: a directory to look up imports in (repeatable; default: each file's directory)", Value: &listValue{p: &c.ImportPaths}},
+		{Name: "proto", Usage: "with --call: a .proto file that defines the method (repeatable); without it, the server's reflection is asked", Value: transport.List(&c.Protos)},
+		{Name: "import-path", Usage: "with --proto: a directory to look up imports in (repeatable; default: each file's directory)", Value: transport.List(&c.ImportPaths)},
 		{Name: "data", Usage: "with --call: the request in protobuf's JSON form, a template ({{seq}}, {{uuid}}, {{now}}, …; default {})", Value: transport.String(&c.Data)},
 		{Name: "data-file", Usage: "with --call: read the request's JSON template from this file", Value: transport.String(&c.DataFile)},
-		{Name: "metadata", Usage: "with --call: metadata 'key: value' sent with each call (repeatable; the value may be a template)", Value: &listValue{p: &c.Metadata}},
+		{Name: "metadata", Usage: "with --call: metadata 'key: value' sent with each call (repeatable; the value may be a template)", Value: transport.List(&c.Metadata)},
 		{Name: "expect-code", Usage: "with --call: the status codes that count as success, such as OK,NOT_FOUND or 0,5 (default OK)", Value: transport.String(&c.ExpectCode)},
 	}
 }

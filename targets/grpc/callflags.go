@@ -191,31 +191,3 @@ func (s codeSet) String() string {
 	}
 	return strings.Join(names, ",")
 }
-
-// listValue binds a setting that may be given more than once, as a
-// repeated flag (--proto a.proto --proto b.proto) or, in a scenario's
-// options or suite --set, as one value with an entry per line.
-type listValue struct {
-	p       *[]string
-	changed bool
-}
-
-func (v *listValue) String() string {
-	if v.p == nil || len(*v.p) == 0 {
-		return ""
-	}
-	return "[" + strings.Join(*v.p, "; ") + "]"
-}
-
-func (v *listValue) Type() string  { return "stringArray" }
-func (v *listValue) Changed() bool { return v.changed }
-
-func (v *listValue) Set(s string) error {
-	for _, line := range strings.Split(s, "\n") {
-		if line = strings.TrimRight(line, "\r"); strings.TrimSpace(line) != "" {
-			*v.p = append(*v.p, line)
-		}
-	}
-	v.changed = true
-	return nil
-}

@@ -115,19 +115,6 @@ func TestParseExpectCodes(t *testing.T) {
 	}
 }
 
-func TestListValueTakesRepeatsAndLines(t *testing.T) {
-	var got []string
-	v := &listValue{p: &got}
-	if v.Changed() || v.String() != "" {
-		t.Fatal("fresh value")
-	}
-	_ = v.Set("a: 1")
-	_ = v.Set("b: 2\nc: 3\r\n\n")
-	if strings.Join(got, "|") != "a: 1|b: 2|c: 3" || !v.Changed() {
-		t.Errorf("%q", got)
-	}
-}
-
 func FuzzParseMetadata(f *testing.F) {
 	for _, s := range []string{"x-tenant: acme", "authorization: Bearer {{uuid}}", "k:", ":", "grpc-x: 1", "a-bin: \xff", "k: {{rand 1 2}}", "K:{{", "x\x00: y"} {
 		f.Add(s)
