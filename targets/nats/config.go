@@ -114,6 +114,9 @@ type Config struct {
 	OpenLoop bool
 	// KeepStream leaves the run's stream on an external server.
 	KeepStream bool
+	// Served says URL is the run's own embedded server, which the command
+	// started in a process of its own ('commsbench serve nats').
+	Served bool
 	// OnBrokerLost, if set, is called once when a publishing connection
 	// breaks during the run.
 	OnBrokerLost func(error)
