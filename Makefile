@@ -70,6 +70,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/nats/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProc$$' -fuzztime 30s ./bench/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime 30s ./targets/messages/
+	$(GO) test -run '^$$' -fuzz '^FuzzServedAddress$$' -fuzztime 30s ./targets/transport/
 
 clean:
 	rm -rf bin
