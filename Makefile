@@ -73,6 +73,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProc$$' -fuzztime 30s ./bench/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime 30s ./targets/messages/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./targets/correlate/
+	$(GO) test -run '^$$' -fuzz '^FuzzServedAddress$$' -fuzztime 30s ./targets/transport/
 
 clean:
 	rm -rf bin

@@ -35,7 +35,8 @@ type CPUCost struct {
 // CPUCost splits r's CPU per operation; ok is false when r has no CPU
 // figure at all. Brokered runs consume in this process, so their client
 // and receiver share it; an embedded broker (the event transport's kfake)
-// shares it too. A call to an embedded target shares it with the receiver.
+// shares it too. A call to an embedded target shares it with the receiver,
+// unless the target ran in a process of its own (Target.Process).
 func (r *Result) CPUCost() (CPUCost, bool) {
 	res := r.Resources
 	if res == nil || res.CPUPerOpUS <= 0 {
@@ -46,7 +47,7 @@ func (r *Result) CPUCost() (CPUCost, bool) {
 	if peer == nil && peerWhy == "" {
 		peerWhy = "not measured (a result written before it was)"
 	}
-	inProcess := r.Target.Kind == TargetEmbedded || peerWhy == PeerInProcess
+	inProcess := r.Target.SharesProcess() || peerWhy == PeerInProcess
 	const withClient = "with the client"
 	if r.Target.Broker != "" {
 		c.Shared, c.ReceiverWhy = "client+receiver", withClient

@@ -17,6 +17,14 @@ func TestCPUCostSaysWhoSpentIt(t *testing.T) {
 		// An embedded REST target: client and receiver are one process.
 		{"embedded call", results.Target{Kind: results.TargetEmbedded}, results.Resources{CPUPerOpUS: 20, PeerNote: results.PeerInProcess},
 			"client+receiver 20.0µs (one process) · total 20.0µs"},
+		// An embedded target the run started in a process of its own.
+		{"embedded call, own process", results.Target{Kind: results.TargetEmbedded, Process: results.ProcessChild}, results.Resources{CPUPerOpUS: 10, PeerCPUPerOpUS: f(12), PeerProcess: "commsbench (pid 9)"},
+			"client 10.0µs · receiver 12.0µs (commsbench (pid 9)) · total 22.0µs"},
+		{"embedded call, in-process", results.Target{Kind: results.TargetEmbedded, Process: results.ProcessShared}, results.Resources{CPUPerOpUS: 20, PeerNote: results.PeerInProcess},
+			"client+receiver 20.0µs (one process) · total 20.0µs"},
+		// An embedded NATS server in a process of its own: the broker apart.
+		{"embedded broker, own process", results.Target{Kind: results.TargetEmbedded, Broker: "nats", Process: results.ProcessChild}, results.Resources{CPUPerOpUS: 30, PeerCPUPerOpUS: f(5), PeerProcess: "commsbench (pid 9)"},
+			"client+receiver 30.0µs (one process) · broker 5.00µs (commsbench (pid 9)) · total 35.0µs"},
 		// A receiver started apart on this machine is measured apart.
 		{"local receiver", results.Target{Kind: results.TargetExternal}, results.Resources{CPUPerOpUS: 10, PeerCPUPerOpUS: f(15), PeerProcess: "commsbench (pid 7)"},
 			"client 10.0µs · receiver 15.0µs (commsbench (pid 7)) · total 25.0µs"},

@@ -52,6 +52,16 @@ const (
 	TargetContainer = "container"
 )
 
+// Where an embedded target or broker ran, Target.Process.
+const (
+	// ProcessChild: in a process of its own ("commsbench serve …"), which
+	// the run started and stopped.
+	ProcessChild = "child"
+	// ProcessShared: inside the load generator's process, sharing its
+	// runtime (scheduler, garbage collector) and CPU figure.
+	ProcessShared = "in-process"
+)
+
 // Result is one run of one transport: what was asked, what happened, and the
 // lossless latency histograms from which any percentile can be recomputed.
 type Result struct {
@@ -163,6 +173,16 @@ type Target struct {
 	Broker        string `json:"broker,omitempty"`
 	BrokerVersion string `json:"broker_version,omitempty"`
 	Image         string `json:"image,omitempty"`
+	// Process says where an embedded target or broker ran: ProcessChild or
+	// ProcessShared. It is empty for other targets, and in files written
+	// before it was recorded, where an embedded one ran in-process.
+	Process string `json:"process,omitempty"`
+}
+
+// SharesProcess says whether the target ran inside the load generator's
+// process: an embedded one not started in a process of its own.
+func (t Target) SharesProcess() bool {
+	return t.Kind == TargetEmbedded && t.Process != ProcessChild
 }
 
 // Env describes the machine and runtime that generated the load.

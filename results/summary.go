@@ -90,6 +90,12 @@ func (r *Result) TargetDescription() string {
 	if t.Address != "" {
 		parts = append(parts, t.Address)
 	}
+	switch t.Process {
+	case ProcessChild:
+		parts = append(parts, "(own process)")
+	case ProcessShared:
+		parts = append(parts, "(in-process)")
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -19,6 +19,7 @@
 # says so. Settings come from the environment:
 #
 #   DURATION=5  REPEATS=3  CONCURRENCY=32  GRPC_CONNECTIONS=1  PAYLOAD=256
+#   PEER_BIN=DIR (hey, vegeta and ghz installed there earlier)
 #
 # commsbench checks every echo byte for byte and records every latency in an
 # HdrHistogram; the peers check the status only. wrk has no warm-up, so no
@@ -103,9 +104,15 @@ if ! command -v wrk >/dev/null; then
 	fi
 fi
 
-gobin="$work/bin"
+# PEER_BIN, when set, is a directory of peers installed earlier (at the
+# versions above), used instead of installing them again.
+gobin="${PEER_BIN:-$work/bin}"
 mkdir -p "$gobin"
 goinstall() { # name module@version
+	if [ -x "$gobin/$1" ]; then
+		log "using $gobin/$1"
+		return 0
+	fi
 	log "installing $1 ($2)"
 	if ! (cd "$work" && GOBIN="$gobin" GOFLAGS= timeout 300 go install "$2" >"$work/install-$1.log" 2>&1); then
 		log "  could not install $1; it is skipped (see the last lines below)"

@@ -37,6 +37,10 @@ type Factory struct {
 	Args    []string
 	Version string
 	Commit  string
+	// ServeCommand starts a run's embedded target or broker in a process
+	// of its own (see served.go); nil keeps them in this process, as
+	// --in-process does.
+	ServeCommand ServeCommand
 }
 
 // System is the Factory of the real process.
@@ -53,6 +57,9 @@ func System() *Factory {
 		Args:    os.Args,
 		Version: buildVersion(),
 		Commit:  buildCommit(),
+		// testscript sets os.Args[0] to the name a test binary standing in
+		// for commsbench answers to.
+		ServeCommand: selfServeCommand(os.Args[0]),
 	}
 }
 

@@ -56,7 +56,8 @@ same way: latency from HdrHistograms (coordinated omission corrected in open
 loop), throughput, errors and, for brokers, what was lost or duplicated.
 
 Without --target or a broker address, each run starts an embedded echo target
-in-process on 127.0.0.1, so a first run needs nothing installed.
+on 127.0.0.1 (REST, gRPC and NATS in a process of their own), so a first run
+needs nothing installed.
 
 Transports ('commsbench run NAME --help' for each):
 ` + transportList(),

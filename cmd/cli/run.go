@@ -58,6 +58,8 @@ type RunOptions struct {
 	Retry retryFlags
 	// Dist makes the run a shard of a load (see run_shard.go).
 	Dist shardFlags
+	// InProcess is --in-process (see served.go).
+	InProcess bool
 }
 
 func newRunOptions() *RunOptions {
@@ -154,6 +156,17 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 	runID, workloadID := req.Dist.ids(f.Now())
 	run.ID = workloadID
 	run.Abort = func(error) { cancel() }
+	served, inProcessWhy, err := req.placement(ctx, f)
+	if err != nil {
+		if parent.Err() != nil {
+			return nil, &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted before anything was measured")}
+		}
+		return nil, &ExitError{Code: ExitFailure, Err: err}
+	}
+	defer served.stop()
+	if served != nil {
+		run.Served = served.addr
+	}
 	w, err := req.Config.Workload(run)
 	if err != nil {
 		return nil, &ExitError{Code: ExitFailure, Err: err}
@@ -183,6 +196,9 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		if rerr := runError(parent, finisher); rerr != nil {
 			err = rerr
 		}
+		if lerr := served.lost(); lerr != nil {
+			err = errors.Join(err, lerr)
+		}
 		if transport.IsUsage(err) {
 			// A mistake the far side revealed: a method it does not have.
 			return nil, &ExitError{Code: ExitUsage, Err: err}
@@ -190,6 +206,13 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	req.record(f, res, run)
+	markPlacement(res, served, inProcessWhy)
+	if lerr := served.lost(); lerr != nil {
+		res.Notes = append(res.Notes, oneLine(lerr.Error()))
+		if err == nil {
+			err = lerr
+		}
+	}
 	res.RunID = runID
 	if werr := writeRunOutputs(f, req.Output, res); werr != nil {
 		return res, &ExitError{Code: ExitFailure, Err: werr}

@@ -74,6 +74,9 @@ func (in *runInputs) addFlags(fs *pflag.FlagSet) {
 	for _, o := range in.opts {
 		addOptionFlag(fs, o)
 	}
+	if _, ok := in.cfg.(transport.Separable); ok {
+		fs.BoolVar(&in.shared.InProcess, "in-process", false, "run the embedded target or broker inside this process instead of a process of its own\n(commsbench serve, started and stopped by the run); see docs/run.md")
+	}
 }
 
 // addOptionFlag makes a transport's option a flag.
@@ -99,7 +102,7 @@ func reservedOption(name string) (string, bool) {
 		return "write the payload as payload.size or payload.template", true
 	case "fault":
 		return "write faults as a list under faults:", true
-	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id", "retries", "retry-backoff":
+	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id", "retries", "retry-backoff", "in-process":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
 	return "", false
@@ -253,6 +256,9 @@ type runRequest struct {
 	Output          runOutput
 	// Dist is the run's part of a sharded load.
 	Dist distribution
+	// InProcess keeps an embedded target or broker in this process
+	// instead of a process of its own.
+	InProcess bool
 }
 
 // payloadSource is where a run's payload came from.
@@ -307,6 +313,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 			Warn:             func(s string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", s) },
 		},
 		Label:      o.Label,
+		InProcess:  o.InProcess,
 		Scenario:   in.scenario,
 		Containers: in.ct,
 		Output:     runOutput{Out: o.Out, Format: o.Format, Quiet: o.Quiet, CPUProfile: o.CPUProfile, Count: o.Count},

@@ -1,6 +1,7 @@
 package grpctarget
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -149,7 +150,7 @@ func (c *runConfig) Record(transport.Run) map[string]any {
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 	return NewWorkload(Config{
-		Target:       run.Target,
+		Target:       cmp.Or(run.Served, run.Target),
 		Connections:  run.Connections,
 		Mode:         c.Mode,
 		PayloadBytes: run.PayloadBytes,
@@ -159,6 +160,21 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Items:        c.Messages.Items,
 		Call:         c.Call.call(run.ID),
 	})
+}
+
+var _ transport.Separable = (*runConfig)(nil)
+
+// ServeArgs starts the embedded target in a process of its own, unless
+// the run has faults, which act on a target in this process.
+func (c *runConfig) ServeArgs(run transport.Run) ([]string, string) {
+	switch {
+	case run.Target != "":
+		return nil, ""
+	case len(run.Faults) > 0:
+		return nil, "its faults (--fault) take down or slow a target in this process"
+	}
+	args := []string{"--addr", "127.0.0.1:0"}
+	return args, ""
 }
 
 // serveConfig is "serve grpc".

@@ -118,6 +118,9 @@ type Config struct {
 	// network): the run dials it through a network proxy and its clients
 	// reconnect (faults.go).
 	BrokerFaults bool
+	// Served says URL is the run's own embedded server, which the command
+	// started in a process of its own ('commsbench serve nats').
+	Served bool
 	// OnBrokerLost, if set, is called once when a publishing connection
 	// breaks during the run.
 	OnBrokerLost func(error)

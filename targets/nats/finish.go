@@ -162,8 +162,11 @@ func (w *Workload) lastDelivery(since time.Time) time.Time {
 func (w *Workload) notes(a accounting, settled, interrupted bool, drained time.Duration) []string {
 	cfg := w.cfg
 	var n []string
-	if w.server != nil {
+	switch {
+	case w.server != nil:
 		n = append(n, EmbeddedNote)
+	case cfg.Served:
+		n = append(n, ServedNote)
 	}
 	if err := w.RunError(); err != nil {
 		n = append(n, fmt.Sprintf("%v; the counts cover what was known when it broke", err))

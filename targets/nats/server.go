@@ -16,6 +16,10 @@ import (
 // EmbeddedNote tells a reader where the embedded server ran.
 const EmbeddedNote = "the NATS server was embedded: it ran in this process on 127.0.0.1 and shared its CPU with the load generator; JetStream stored on a temporary directory"
 
+// ServedNote tells a reader where the embedded server ran when the run
+// started it in a process of its own.
+const ServedNote = "the NATS server was embedded: it ran in a process of its own (commsbench serve nats) on 127.0.0.1, whose CPU is counted apart from the load generator's; JetStream stored on a temporary directory"
+
 // embeddedPayloadLimit lets the embedded server take every message the
 // engine may send: the largest payload and the header.
 const embeddedPayloadLimit = bench.MaxPayloadBytes + HeaderSize

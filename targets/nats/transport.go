@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -315,7 +316,8 @@ func (c *runConfig) Record(transport.Run) map[string]any {
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 	return NewWorkload(Config{
-		URL:          c.URL,
+		URL:          cmp.Or(run.Served, c.URL),
+		Served:       run.Served != "",
 		Mode:         c.Mode,
 		Subject:      c.Subject,
 		Publishers:   max(c.publishers, 1),
@@ -337,6 +339,18 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
 	})
+}
+
+var _ transport.Separable = (*runConfig)(nil)
+
+// ServeArgs starts the embedded server in a process of its own, without
+// echo responders: the run's own responders, subscribers or consumers
+// stay in the load generator, as with any server.
+func (c *runConfig) ServeArgs(transport.Run) ([]string, string) {
+	if c.URL != "" {
+		return nil, ""
+	}
+	return []string{"--addr", "127.0.0.1:0", "--responders", "0"}, ""
 }
 
 // Probe dials an external server; the embedded one always starts.
@@ -375,7 +389,7 @@ func (c *serveConfig) Options() []transport.Option {
 			{Name: "addr", Usage: "address of the embedded server (port 0 picks a free one)", Value: transport.String(&c.Addr)},
 			{Name: "nats-url", Usage: "run only the responders, on this server (default $" + EnvURL + ", else an embedded server on --addr)", Value: transport.String(&c.URL)},
 			{Name: "subject", Usage: "subject the responders answer on", Value: transport.String(&c.Subject)},
-			{Name: "responders", Usage: "echo responders in one queue group, each on its own connection", Value: transport.Int(&c.Responders)},
+			{Name: "responders", Usage: "echo responders in one queue group, each on its own connection (0: the embedded server alone)", Value: transport.Int(&c.Responders)},
 		}
 	}
 	return c.opts
@@ -390,8 +404,10 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 	switch {
 	case url != "" && transport.Changed(opts, "addr"):
 		return transport.Usagef("--addr is for the embedded server and --nats-url names an external one: give one of them")
-	case c.Responders < 1 || c.Responders > maxMembers:
-		return transport.Usagef("--responders %d: between 1 and %d", c.Responders, maxMembers)
+	case c.Responders < 0 || c.Responders > maxMembers:
+		return transport.Usagef("--responders %d: between 0 and %d", c.Responders, maxMembers)
+	case c.Responders == 0 && url != "":
+		return transport.Usagef("--responders 0 with --nats-url: nothing would run; give 1 or more")
 	}
 	if err := checkSubject(c.Subject); err != nil {
 		return transport.Usagef("--subject: %v", err)
@@ -415,9 +431,15 @@ func (c *serveConfig) Serve(ctx context.Context, env transport.Env, out io.Write
 		return err
 	}
 	defer e.close()
-	if srv != nil {
+	switch {
+	case srv != nil && c.Responders == 0:
+		fmt.Fprintf(out, "nats server listening on %s (embedded nats-server %s, JetStream on a temporary store; no echo responders); Ctrl-C stops it\n", url, ServerVersion)
+		fmt.Fprintf(out, "measure with: commsbench run nats --nats-url %s\n", url)
+		<-ctx.Done()
+		return nil
+	case srv != nil:
 		fmt.Fprintf(out, "nats server listening on %s (embedded nats-server %s, JetStream on a temporary store; echo responders on %s: %d); Ctrl-C stops it\n", url, ServerVersion, c.Subject, c.Responders)
-	} else {
+	default:
 		fmt.Fprintf(out, "nats echo responders on %s at %s (%d in queue group %s); Ctrl-C stops them\n", c.Subject, RedactURL(url), c.Responders, responderGroup)
 	}
 	fmt.Fprintf(out, "measure with: commsbench run nats --mode request --consumers 0 --subject %s --nats-url %s\n", c.Subject, RedactURL(url))

@@ -200,6 +200,7 @@ func (w *Workload) preflight(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout)
 	defer cancel()
 	c := w.newClient(0)
+	defer c.Close()
 	err := c.Do(ctx, bench.Op{Seq: -1})
 	switch {
 	case err == nil:
@@ -295,6 +296,13 @@ type client struct {
 	bodyAt  int
 	// template payloads are sent as they are, without the sequence stamp.
 	template bool
+	watch    h1Watch
+}
+
+// Close drops the worker's context watch.
+func (c *client) Close() error {
+	c.watch.release()
+	return nil
 }
 
 // Do posts the payload, stamped with the operation's sequence number so
@@ -339,7 +347,7 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 
 // doH1 does one exchange on a connection of its own from the pool.
 func (c *client) doH1(ctx context.Context) error {
-	r, err := c.w.pool.roundTrip(ctx, c.req, c.got)
+	r, err := c.w.pool.roundTrip(ctx, &c.watch, c.req, c.got)
 	switch {
 	case err != nil:
 		return err

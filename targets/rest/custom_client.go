@@ -89,6 +89,13 @@ type ownClient struct {
 	dropped []byte
 	checked []byte // allocated at the first request with a check
 	reader  *bytes.Reader
+	watch   h1Watch
+}
+
+// Close drops the worker's context watch.
+func (c *ownClient) Close() error {
+	c.watch.release()
+	return nil
 }
 
 func (w *Workload) newOwnClient() *ownClient {
@@ -157,7 +164,7 @@ func (c *ownClient) doH1(ctx context.Context, k *Kind, v tmpl.Values, got []byte
 	b = append(b, "\r\n"...)
 	b = append(b, c.body...)
 	c.req = b
-	r, err := c.w.pool.roundTrip(ctx, b, got)
+	r, err := c.w.pool.roundTrip(ctx, &c.watch, b, got)
 	return r.status, r.n, r.more, err
 }
 

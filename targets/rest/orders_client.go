@@ -32,6 +32,13 @@ type orderClient struct {
 	got    []byte
 	reader *bytes.Reader
 	clock  *messages.CodecClock
+	watch  h1Watch
+}
+
+// Close drops the worker's context watch.
+func (c *orderClient) Close() error {
+	c.watch.release()
+	return nil
 }
 
 func (w *Workload) newOrderClient(clock *messages.CodecClock) *orderClient {
@@ -79,7 +86,7 @@ func (c *orderClient) Do(ctx context.Context, op bench.Op) error {
 func (c *orderClient) post(ctx context.Context, body []byte) (int, error) {
 	if c.w.pool != nil {
 		c.req = appendOrderRequest(c.req[:0], c.w.host, c.enc, body)
-		r, err := c.w.pool.roundTrip(ctx, c.req, c.got)
+		r, err := c.w.pool.roundTrip(ctx, &c.watch, c.req, c.got)
 		switch {
 		case err != nil:
 			return 0, err

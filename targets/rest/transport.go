@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -123,7 +124,7 @@ func (c *runConfig) Record(transport.Run) map[string]any {
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 	return NewWorkload(Config{
-		Target:       run.Target,
+		Target:       cmp.Or(run.Served, run.Target),
 		HTTP2:        c.HTTP2,
 		Connections:  run.Connections,
 		PayloadBytes: run.PayloadBytes,
@@ -133,6 +134,24 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		Items:        c.Messages.Items,
 		Own:          c.Own.fresh(run.ID),
 	}), nil
+}
+
+var _ transport.Separable = (*runConfig)(nil)
+
+// ServeArgs starts the embedded target in a process of its own, unless
+// the run has faults, which act on a target in this process.
+func (c *runConfig) ServeArgs(run transport.Run) ([]string, string) {
+	switch {
+	case run.Target != "":
+		return nil, ""
+	case len(run.Faults) > 0:
+		return nil, "its faults (--fault) take down or slow a target in this process"
+	}
+	args := []string{"--addr", "127.0.0.1:0"}
+	if c.HTTP2 {
+		args = append(args, "--http2")
+	}
+	return args, ""
 }
 
 // serveConfig is "serve rest".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,19 @@ func ServeUntilDone(ctx context.Context, serve func() error, shutdown func(conte
 	}
 	<-errc
 	return nil
+}
+
+// ServedAddress reads the address out of the first line "serve NAME"
+// prints: the word after "listening on " ("http://127.0.0.1:8080",
+// "127.0.0.1:9090", "nats://127.0.0.1:4222").
+func ServedAddress(line string) (string, bool) {
+	_, rest, ok := strings.Cut(line, "listening on ")
+	if !ok {
+		return "", false
+	}
+	addr, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	addr = strings.TrimRight(addr, ",;")
+	return addr, addr != ""
 }
 
 // DialCheckTimeout bounds Dial.

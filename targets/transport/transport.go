@@ -134,6 +134,19 @@ type Containerized interface {
 	BrokerOption() string
 }
 
+// Separable is a Config whose embedded target or broker can run in a
+// process of its own, "commsbench serve NAME ARGS…", which the command
+// starts before the run, points the run at (Run.Served) and stops after
+// it, so that the load generator and the target do not share one runtime.
+type Separable interface {
+	// ServeArgs are the arguments after "serve NAME" that start what this
+	// run would embed, listening on a free loopback port; nil when the run
+	// embeds nothing (it names a target or a broker). why, when set, says
+	// why this run keeps it in this process instead (its faults act on an
+	// in-process target); args are then nil.
+	ServeArgs(run Run) (args []string, why string)
+}
+
 // Run is what a transport's workload needs of the shared run settings.
 type Run struct {
 	// ID names the run: usable in queue and topic names.
@@ -164,6 +177,11 @@ type Run struct {
 	Abort func(error)
 	// Warn prints a warning that does not stop the run.
 	Warn func(string)
+	// Served is the address of the run's own target or broker when the
+	// command started it in a process of its own (see Separable): the
+	// workload uses it instead of embedding one, as it would an external
+	// one. "" otherwise.
+	Served string
 }
 
 // Env is what a transport may read of the process's environment.
