@@ -155,6 +155,9 @@ type Config struct {
 	// readDelay, set by tests only, makes every reader pause this long
 	// after each event: groups that cannot keep up, on purpose.
 	readDelay time.Duration
+	// readDelays, set by tests only, is readDelay group by group (a group
+	// beyond its length has readDelay).
+	readDelays []time.Duration
 	// Encoding is messages.Raw (random bytes, the default) or a typed
 	// encoding: every event's value is then an order of Items lines, which
 	// the subscribers decode and validate (typed.go).
@@ -252,6 +255,14 @@ func (c Config) ConsumersOf(i int) int {
 		return c.GroupConsumers[i]
 	}
 	return c.Consumers
+}
+
+// readDelayOf is the test hook's pause of the i-th group.
+func (c Config) readDelayOf(i int) time.Duration {
+	if i < len(c.readDelays) {
+		return c.readDelays[i]
+	}
+	return c.readDelay
 }
 
 // TopicName is the topic of a run: cfg.Topic or commsbench.<run id>.

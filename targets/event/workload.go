@@ -158,7 +158,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			dial:         w.cfg.DialTimeout,
 			memberPrefix: "commsbench-" + name,
 			faults:       &w.faults,
-			readDelay:    w.cfg.readDelay,
+			readDelay:    w.cfg.readDelayOf(i),
 			check:        messages.OrderCheck(w.cfg.Encoding),
 		})
 		if err != nil {
