@@ -56,10 +56,11 @@ if [ -z "$bin" ]; then
 	bin="$work/commsbench"
 fi
 
-# median of the numbers on stdin; "n/a" if there are none.
+# median of the numbers on stdin; "nan" if there are none (a run that
+# failed, or measured nothing).
 median() {
-	sort -g | awk '{v[NR] = $1} END {
-		if (NR == 0) { print "n/a"; exit }
+	grep -E '^-?[0-9.]+(e[-+]?[0-9]+)?$' | sort -g | awk '{v[NR] = $1} END {
+		if (NR == 0) { print "nan"; exit }
 		if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 }
 	}'
 }
@@ -68,8 +69,9 @@ median() {
 figure() {
 	local expr=${*: -1}
 	for f in "${@:1:$#-1}"; do
-		[ -s "$f" ] && jq -r "$expr" "$f"
+		[ -s "$f" ] && jq -r "$expr" "$f" 2>/dev/null
 	done
+	return 0
 }
 
 # kB FIELD PID: a memory field of /proc/PID/status in kB, empty once gone.
@@ -127,7 +129,7 @@ for i in $(seq "$REPEATS"); do
 done
 
 # peak NAME-PREFIX: the median peak resident memory of those runs, MB.
-peak() { cat "$work/$1"-*.rss 2>/dev/null | median | awk '{ if ($1 == "n/a") print 0; else print $1 / 1024 }'; }
+peak() { cat "$work/$1"-*.rss 2>/dev/null | median | awk '{ if ($1 == "nan") print "nan"; else print $1 / 1024 }'; }
 
 printf '\n%-24s %11s %11s %9s %10s %10s %9s\n' "ceiling (medians)" "produced/s" "consumed/s" "CPU/event" "e2e p50" "e2e p99" "peak RSS"
 for w in $WORKERS; do
