@@ -324,7 +324,7 @@ func (m *member) readConn(ctx context.Context, conn *kafka.Conn, partition int, 
 
 // handle accounts for one event.
 func (m *member) handle(ctx context.Context, partition int, msg *kafka.Message, st *partStats) {
-	if m.serial(ctx) {
+	if m.serial() {
 		defer m.slow.Unlock()
 	}
 	now := time.Now().UnixNano()
@@ -348,7 +348,7 @@ func (m *member) handle(ctx context.Context, partition int, msg *kafka.Message, 
 // read one event at a time over all its partitions, as one service
 // instance working through its events would: it locks m.slow and reports
 // whether it did.
-func (m *member) serial(context.Context) bool {
+func (m *member) serial() bool {
 	if m.readDelay <= 0 && m.faults.delay.Load() <= 0 {
 		return false
 	}
