@@ -78,6 +78,8 @@ const sideEvents = 200_000
 // sideTopic starts a broker with a topic of 6 partitions.
 func sideTopic(b *testing.B) (*Broker, []string, string) {
 	b.Helper()
+	// 1 MiB segments, as a run's topic has (segmentBytes of a 4 MiB
+	// bound, which also keeps the produce-only topic small).
 	br, err := StartBroker(BrokerConfig{RetentionPerPartition: 4 << 20})
 	if err != nil {
 		b.Fatal(err)

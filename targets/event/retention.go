@@ -29,7 +29,9 @@ import (
 // The broker learns of groups and topics from the requests it serves
 // (JoinGroup and OffsetCommit name a group, CreateTopics and Produce a
 // topic), so that this works the same for a run's own broker and for one
-// served on its own to other processes.
+// served on its own to other processes. Until a group has joined, the
+// broker cannot know it will read a topic: what is produced before then is
+// under the bytes bound (a run's groups join before its measured events).
 
 // retainer is what the broker knows of groups and topics, and the trimming.
 type retainer struct {
