@@ -116,6 +116,12 @@ type Options struct {
 	// injected and the run's resilience: figures before, during and after
 	// the faults' window.
 	Faults []fault.Fault
+	// Retries is the most times a failed operation is tried again, when
+	// the workload (a Retrier) says its failure may be retried; 0 never.
+	// RetryBackoff is the wait before the first retry, doubled before
+	// each next one (see retry.go).
+	Retries      int
+	RetryBackoff time.Duration
 	// PayloadBytes and Connections are recorded in the result; PayloadBytes
 	// also gives bytes_per_s.
 	PayloadBytes int
@@ -163,6 +169,9 @@ func (o Options) Validate() error {
 	case o.Timeout < 0:
 		return fmt.Errorf("timeout must not be negative (got %v)", o.Timeout)
 	}
+	if err := o.validateRetries(); err != nil {
+		return err
+	}
 	return o.Shard.Validate()
 }
 
@@ -183,6 +192,10 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 	if err != nil {
 		return nil, err
 	}
+	retrier, _ := w.(Retrier)
+	if o.Retries > 0 && retrier == nil {
+		return nil, fmt.Errorf("this workload's operations cannot be retried (asked for %d retries)", o.Retries)
+	}
 	defer func() {
 		if cerr := w.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -200,6 +213,9 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 	}
 	r := newRun(ctx, w, o)
 	r.faults = faults
+	if o.Retries > 0 {
+		r.retrier = retrier
+	}
 	r.peer = newPeerMeter(target.Address)
 	res, err = r.drive()
 	if res == nil {
@@ -243,6 +259,7 @@ type run struct {
 	backedOff atomic.Bool
 	peer      *peerMeter // the target's process, when another one here
 	faults    *faultRun  // nil without faults
+	retrier   Retrier    // nil without retries
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -539,6 +556,11 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) string {
 		op.Intended = sent
 	}
 	err := c.Do(ctx, op)
+	attempts := 1
+	for err != nil && r.retrier != nil && r.retry(ctx, Classify(err), attempts, &rec.retryTimer) {
+		attempts++
+		err = c.Do(ctx, op)
+	}
 	done := time.Now()
 	rec.watch.disarm()
 	var class string
@@ -560,6 +582,7 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) string {
 		service:  int64(done.Sub(sent)),
 		delay:    -1,
 		class:    class,
+		attempts: int32(attempts),
 	}
 	if class != "" {
 		s.err = err

@@ -60,6 +60,7 @@ type faultRun struct {
 	perSecond []int64
 	emptyAt   time.Duration
 	emptySeen bool
+	afterPeak int64 // the largest backlog sampled after the window
 
 	// begun: the schedule started (the run got as far as measuring).
 	begun bool
@@ -232,8 +233,17 @@ func (fr *faultRun) observe(offset time.Duration, n int64) {
 		fr.perSecond = append(fr.perSecond, -1)
 	}
 	fr.perSecond[sec] = max(fr.perSecond[sec], n)
-	if ph == fault.After && n == 0 && !fr.emptySeen {
-		fr.emptyAt, fr.emptySeen = offset, true
+	// Empty is the first empty sample after the largest backlog after the
+	// window: when the broker itself was away, what was sent during the
+	// window reaches it only after, and an empty moment before that is no
+	// recovery.
+	if ph == fault.After {
+		if n > fr.afterPeak {
+			fr.afterPeak, fr.emptySeen = n, false
+		}
+		if n == 0 && !fr.emptySeen {
+			fr.emptyAt, fr.emptySeen = offset, true
+		}
 	}
 }
 
@@ -250,6 +260,7 @@ func (fr *faultRun) stopSampling() {
 type phaseCount struct {
 	ok, errs int64
 	classes  map[string]int64
+	retries  results.RetryCounts
 }
 
 // resilience builds the result's resilience section from the collector's
@@ -269,6 +280,10 @@ func (fr *faultRun) resilience(c *collector, measured time.Duration, op string) 
 			p.ErrorClasses = s.classes
 		}
 		p.Latency = map[string]*results.Latency{op: results.MustLatency(c.phaseResponse[i])}
+		if c.r.retrier != nil {
+			rc := s.retries
+			p.Retries = &rc
+		}
 	}
 	return res
 }
@@ -296,33 +311,24 @@ func (fr *faultRun) finish(r *results.Result) {
 	emptyAt, emptySeen, sampled := fr.emptyAt, fr.emptySeen, fr.bl != nil
 	fr.mu.Unlock()
 
+	// The delivery accounting already sums the groups' figures where there
+	// are groups; the groups count only where it is missing.
 	if d := r.Counts.Delivery; d != nil {
 		res.Lost += d.Lost
 		res.Duplicates += d.Duplicates
-	}
-	for _, s := range r.Subscribers {
-		res.Lost += s.Lost
-		res.Duplicates += s.Duplicates
+	} else {
+		for _, s := range r.Subscribers {
+			res.Lost += s.Lost
+			res.Duplicates += s.Duplicates
+		}
 	}
 
-	end := res.WindowEndS
-	caller, ok := callerRecovered(r.Timeline, res.Before.Latency[fr.op], end)
-	if ok {
-		res.CallerRecoveredS = &caller
-	}
+	var empty *float64
 	if emptySeen {
 		v := emptyAt.Seconds()
-		res.BacklogEmptyS = &v
+		empty = &v
 	}
-	if ok && (!sampled || emptySeen) {
-		rec := max(caller, 0)
-		if emptySeen {
-			rec = max(rec, emptyAt.Seconds())
-		}
-		rec -= end
-		rec = max(rec, 0)
-		res.RecoveryS = &rec
-	}
+	res.SetRecovery(r.Timeline, empty, sampled)
 	var errs []error
 	for _, f := range r.Faults {
 		if f.Error != "" {
@@ -332,28 +338,4 @@ func (fr *faultRun) finish(r *results.Result) {
 	if err := errors.Join(errs...); err != nil {
 		r.Notes = append(r.Notes, err.Error())
 	}
-}
-
-// callerRecovered is when, in seconds from the start of the measured
-// period, the caller was back: the first second that ends after the
-// window's end with operations, no errors and a p99 within twice the p99
-// before the window (when there was a before). A second that straddles
-// the end counts from the end, and only if it is healthy as a whole, so a
-// caller the fault never touched is back at once, and one it did is not
-// called back by the healthy half of a second.
-func callerRecovered(tl []results.TimelinePoint, before *results.Latency, end float64) (float64, bool) {
-	var bound int64
-	if before != nil && before.Count > 0 {
-		bound = 2 * before.P99
-	}
-	for _, p := range tl {
-		if p.TS+1 <= end || p.Ops == 0 || p.Errors > 0 {
-			continue
-		}
-		if bound > 0 && p.P99NS > bound {
-			continue
-		}
-		return max(p.TS, end), true
-	}
-	return 0, false
 }

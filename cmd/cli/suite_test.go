@@ -40,7 +40,7 @@ func TestBuiltinScenariosMatchTheRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := prepare(f, suite, phases, nil)
+	entries, err := prepare(f, suite, phases[:], nil)
 	if err != nil {
 		t.Fatal(err)
 	}

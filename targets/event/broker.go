@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // BrokerName is how results name the embedded broker.
@@ -42,6 +44,9 @@ type BrokerConfig struct {
 	RetentionPerPartition int64
 	// RetentionInterval is how often retention is applied. Default 1s.
 	RetentionInterval time.Duration
+	// Proxy puts a network proxy in front of the broker, whose address the
+	// broker advertises (broker_faults.go).
+	Proxy bool
 }
 
 // Broker is an embedded Kafka-protocol broker: kfake, one broker, all in
@@ -50,12 +55,13 @@ type BrokerConfig struct {
 // broker's log cleaner would, and memory stays flat on long runs: up to
 // the slowest group's committed offset (retention.go).
 type Broker struct {
-	c    *kfake.Cluster
-	ret  *retainer
-	addr string
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	c     *kfake.Cluster
+	ret   *retainer
+	addr  string
+	proxy *transport.NetProxy // nil without Proxy
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
 
 // StartBroker starts an embedded broker.
@@ -71,6 +77,15 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("event: embedded broker: listen on %s: %w", addr, err)
+	}
+	var proxy *transport.NetProxy
+	if cfg.Proxy {
+		var pln net.Listener
+		if pln, proxy, err = behindProxy(ln); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		ln = pln
 	}
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
@@ -88,9 +103,12 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	)
 	if err != nil {
 		ln.Close()
+		if proxy != nil {
+			proxy.Close()
+		}
 		return nil, fmt.Errorf("event: start the embedded broker: %w", err)
 	}
-	b := &Broker{c: c, ret: newRetainer(c, ret), addr: ln.Addr().String(), stop: make(chan struct{}), done: make(chan struct{})}
+	b := &Broker{c: c, ret: newRetainer(c, ret), addr: ln.Addr().String(), proxy: proxy, stop: make(chan struct{}), done: make(chan struct{})}
 	every := cfg.RetentionInterval
 	if every <= 0 {
 		every = retentionInterval
@@ -151,5 +169,8 @@ func (b *Broker) Close() {
 		close(b.stop)
 		<-b.done
 		b.c.Close()
+		if b.proxy != nil {
+			b.proxy.Close()
+		}
 	})
 }
