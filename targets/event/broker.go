@@ -21,8 +21,8 @@ const EmbeddedNote = "embedded broker (kfake, in-memory, in this process): these
 
 // Defaults of the embedded broker.
 const (
-	// DefaultRetentionPerPartition bounds what a standalone embedded broker
-	// keeps per partition of any topic (a run sets its own topic's bound).
+	// DefaultRetentionPerPartition bounds what the embedded broker keeps
+	// per partition of a topic that no consumer group reads (retention.go).
 	DefaultRetentionPerPartition = 64 << 20
 	// retentionInterval is how often retention is applied.
 	retentionInterval = time.Second
@@ -36,10 +36,14 @@ type BrokerConfig struct {
 	// 127.0.0.1. The broker advertises this address to clients, so it must
 	// be a specific one, not 0.0.0.0.
 	Addr string
-	// RetentionPerPartition bounds the bytes kept per partition; older
-	// events are deleted, whole segments at a time. Default
+	// RetentionPerPartition bounds the bytes kept per partition of a topic
+	// no consumer group reads; older events are deleted, whole segments at
+	// a time. A topic that groups read keeps every event until all of them
+	// committed it, whatever this bound (retention.go). Default
 	// DefaultRetentionPerPartition.
 	RetentionPerPartition int64
+	// RetentionInterval is how often retention is applied. Default 1s.
+	RetentionInterval time.Duration
 	// Proxy puts a network proxy in front of the broker, whose address the
 	// broker advertises (broker_faults.go).
 	Proxy bool
@@ -48,9 +52,11 @@ type BrokerConfig struct {
 // Broker is an embedded Kafka-protocol broker: kfake, one broker, all in
 // memory. kfake keeps every event otherwise (two million events took
 // 1.2 GB in a probe), so retention is applied every second, as a real
-// broker's log cleaner would, and memory stays bounded on long runs.
+// broker's log cleaner would, and memory stays flat on long runs: up to
+// the slowest group's committed offset (retention.go).
 type Broker struct {
 	c     *kfake.Cluster
+	ret   *retainer
 	addr  string
 	proxy *transport.NetProxy // nil without Proxy
 	stop  chan struct{}
@@ -88,9 +94,9 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		// a patient one keeps it accepting through a lack of descriptors.
 		kfake.ListenFn(func(string, string) (net.Listener, error) { return newPatientListener(ln), nil }),
 		kfake.BrokerConfigs(map[string]string{
-			"log.retention.bytes": strconv.FormatInt(ret, 10),
-			// Memory is freed a segment at a time: small segments keep
-			// what is retained close to the bound.
+			// No log.retention.bytes: kfake would apply it to every topic,
+			// read or not (retention.go). Memory is freed a segment at a
+			// time: small segments free it soon after it was read.
 			"log.segment.bytes": strconv.FormatInt(segmentBytes(ret), 10),
 			"message.max.bytes": strconv.Itoa(embeddedMaxMessageBytes),
 		}),
@@ -102,16 +108,24 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("event: start the embedded broker: %w", err)
 	}
-	b := &Broker{c: c, addr: ln.Addr().String(), proxy: proxy, stop: make(chan struct{}), done: make(chan struct{})}
-	go b.retain()
+	b := &Broker{c: c, ret: newRetainer(c, ret), addr: ln.Addr().String(), proxy: proxy, stop: make(chan struct{}), done: make(chan struct{})}
+	every := cfg.RetentionInterval
+	if every <= 0 {
+		every = retentionInterval
+	}
+	go b.retain(every)
 	return b, nil
 }
 
 // segmentBytes is the segment size for a retention bound: a quarter of it,
 // between 1 MiB and 64 MiB.
 func segmentBytes(retention int64) int64 {
-	return min(max(retention/4, 1<<20), 64<<20)
+	return min(max(retention/4, minSegmentBytes), 64<<20)
 }
+
+// minSegmentBytes is the smallest segment Kafka accepts, which is also what
+// a run's topic is made with: read events are freed a megabyte at a time.
+const minSegmentBytes = 1 << 20
 
 // listenAddr fills in the defaults of an embedded broker's address and
 // refuses unspecified hosts, which the broker could not advertise.
@@ -132,16 +146,16 @@ func listenAddr(addr string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-func (b *Broker) retain() {
+func (b *Broker) retain(every time.Duration) {
 	defer close(b.done)
-	t := time.NewTicker(retentionInterval)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-b.stop:
 			return
 		case <-t.C:
-			b.c.ApplyRetention()
+			b.ret.trim()
 		}
 	}
 }

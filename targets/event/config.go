@@ -16,8 +16,10 @@ const (
 	DefaultPartitions   = 6
 	DefaultBatchSize    = 1000
 	DefaultDrainTimeout = 10 * time.Second
-	// DefaultEmbeddedRetention bounds what the embedded broker keeps of a
-	// run's topic, over all its partitions.
+	// DefaultEmbeddedRetention bounds what the embedded broker keeps, over
+	// all partitions, of a topic no consumer group reads. The run's topic,
+	// which its groups read, keeps what the slowest group has not
+	// committed, whatever its size (retention.go).
 	DefaultEmbeddedRetention = 256 << 20
 	defaultDialTimeout       = 5 * time.Second
 	defaultJoinTimeout       = 30 * time.Second
@@ -142,7 +144,9 @@ type Config struct {
 	// template that looks like the real events); PayloadBytes is then its length.
 	Payload []byte
 	// EmbeddedRetention bounds, in bytes over all partitions, what the
-	// embedded broker keeps of the topic. Default DefaultEmbeddedRetention.
+	// embedded broker keeps of a topic no consumer group reads; the run's
+	// topic keeps every event until each group committed it.
+	// Default DefaultEmbeddedRetention.
 	EmbeddedRetention int64
 	// DialTimeout bounds reaching the brokers. Default 5s.
 	DialTimeout time.Duration
@@ -155,6 +159,9 @@ type Config struct {
 	// readDelay, set by tests only, makes every reader pause this long
 	// after each event: groups that cannot keep up, on purpose.
 	readDelay time.Duration
+	// readDelays, set by tests only, is readDelay group by group (a group
+	// beyond its length has readDelay).
+	readDelays []time.Duration
 	// Encoding is messages.Raw (random bytes, the default) or a typed
 	// encoding: every event's value is then an order of Items lines, which
 	// the subscribers decode and validate (typed.go).
@@ -252,6 +259,14 @@ func (c Config) ConsumersOf(i int) int {
 		return c.GroupConsumers[i]
 	}
 	return c.Consumers
+}
+
+// readDelayOf is the test hook's pause of the i-th group.
+func (c Config) readDelayOf(i int) time.Duration {
+	if i < len(c.readDelays) {
+		return c.readDelays[i]
+	}
+	return c.readDelay
 }
 
 // TopicName is the topic of a run: cfg.Topic or commsbench.<run id>.

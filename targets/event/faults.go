@@ -49,20 +49,6 @@ func (f *faultState) wait(ctx context.Context) {
 	}
 }
 
-// recordPhase records a measured event's end-to-end latency in the phase
-// it was sent in, once a run with faults measures.
-func (m *member) recordPhase(sentNS, now int64) {
-	clk := m.faults.clock.Load()
-	if clk == nil {
-		return
-	}
-	ph := clk.PhaseNS(sentNS)
-	if m.phases[ph] == nil {
-		m.phases[ph] = results.NewHistogram()
-	}
-	results.RecordClamped(m.phases[ph], now-sentNS)
-}
-
 // Inject applies f to the subscribing groups.
 func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
 	switch f.Kind {
@@ -80,8 +66,8 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 	return nil, fault.Refusal("event", Faults(), f)
 }
 
-// pauseGroups stops every member and closes its reader (which commits and
-// leaves the group).
+// pauseGroups stops every member (which commits what it read) and closes
+// it (which leaves the group).
 func (w *Workload) pauseGroups() error {
 	deadline := time.After(closeTimeout)
 	var wg sync.WaitGroup
@@ -110,7 +96,11 @@ func (w *Workload) resumeGroups() error {
 			continue
 		}
 		s.gen++
-		s.members = s.newMembers()
+		ms, err := s.newMembers()
+		if err != nil {
+			return err
+		}
+		s.members = ms
 		s.start(w.membersCtx)
 	}
 	return nil
@@ -145,9 +135,7 @@ func (w *Workload) addPhaseLatencies(r *results.Result) {
 		h := results.NewHistogram()
 		for _, s := range w.subs {
 			for _, m := range s.allMembers() {
-				if m.phases[i] != nil {
-					h.Merge(m.phases[i])
-				}
+				m.mergeLatency(h, i)
 			}
 		}
 		if p.Latency == nil {

@@ -103,9 +103,6 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	} else if drainS >= 0.1 {
 		r.Notes = append(r.Notes, fmt.Sprintf("the groups caught up %.2fs after the load stopped", drainS))
 	}
-	if w.broker != nil && d.Lost > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("the embedded broker keeps at most %s of the topic (%s per partition): a group that falls further behind loses the oldest events, counted as lost", results.FormatBytes(float64(w.cfg.EmbeddedRetention)), results.FormatBytes(float64(w.cfg.EmbeddedRetention/int64(w.partitions)))))
-	}
 	if w.cfg.Acks == AcksNone {
 		r.Notes = append(r.Notes, "--acks none: the broker acknowledges nothing, so publish latency ends when an event is written to a connection and acked counts written events; with no answer to wait for, kafka-go may send a partition's next batch over another connection before the broker read the previous one, which shows as out_of_order")
 	}

@@ -3,9 +3,7 @@ package event
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +11,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	kafka "github.com/segmentio/kafka-go"
 
-	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 )
 
@@ -21,15 +18,9 @@ import (
 // benchmark that must start, measure and stop within seconds; each one
 // changed here was measured to matter.
 const (
-	// CommitInterval 0 (the default) commits every message synchronously,
-	// a round trip each: about 22k events/s per reader at most. Committing
-	// in the background every 200 ms costs nothing per event; the readers
-	// also commit when they leave or the group rebalances.
-	readerCommitInterval = 200 * time.Millisecond
 	// MaxWait is how long a fetch waits at the broker for data. It does
-	// not delay events (a fetch returns as soon as one arrives), but
-	// Close waits for fetches in flight: the 10 s default made it block
-	// for ~7.5 s.
+	// not delay events (a fetch returns as soon as one arrives); a member
+	// that stops closes its connections rather than wait for it.
 	readerMaxWait = 200 * time.Millisecond
 	// A member learns of a rebalance from its heartbeat. With the 3 s
 	// default a second member of a group got its first event up to 3 s
@@ -40,13 +31,13 @@ const (
 	readerSessionTimeout   = 10 * time.Second
 	readerRebalanceTimeout = 10 * time.Second
 	readerJoinBackoff      = 200 * time.Millisecond
-	readerQueueCapacity    = 1024
 	// errorPause keeps a reader whose broker fails from spinning.
 	errorPause = 50 * time.Millisecond
 )
 
 // subscriber is one consumer group: a subscribing service such as
-// "payment", with its members (kafka-go readers sharing the partitions).
+// "payment", with its members (kafka-go consumer group members sharing the
+// partitions).
 type subscriber struct {
 	groupID string
 	tally   *groupTally
@@ -60,28 +51,27 @@ type subscriber struct {
 	gen    int
 }
 
-// member is one reader of a group.
+// member is one reader of a group (member.go).
 type member struct {
-	r      *kafka.Reader
+	cg     *kafka.ConsumerGroup
+	cfg    *memberConfig
 	tally  *groupTally
 	runTag uint32
-	// hist is the end-to-end latency of measured events; only the
-	// member's own goroutine touches it until done is closed.
-	hist *hdrhistogram.Histogram
-	// phases is the end-to-end latency of measured events by the phase of
-	// the faults' window they were sent in (made at first use); faults
-	// holds the clock and a slow fault's delay.
-	phases [fault.Phases]*hdrhistogram.Histogram
 	faults *faultState
 	probe  atomic.Int64 // highest join-probe round this member received
 	errs   atomic.Int64
 	// check and invalid: typed events, and those that failed the check.
 	check   func(value []byte) error
 	invalid atomic.Int64
-	// lastErr is the last error of FetchMessage, for a join failure message.
+	// lastErr is the member's last error, for a join failure message.
 	lastErr   atomic.Pointer[error]
 	done      chan struct{}
 	readDelay time.Duration
+	// slow serialises the member's partitions while events wait.
+	slow sync.Mutex
+	// stats are the partition readers' figures, of every generation.
+	statsMu sync.Mutex
+	stats   []*partStats
 }
 
 type subscriberConfig struct {
@@ -109,14 +99,18 @@ type subscriberConfig struct {
 	sessionTimeout time.Duration
 }
 
-func newSubscriber(c subscriberConfig) *subscriber {
+func newSubscriber(c subscriberConfig) (*subscriber, error) {
 	s := &subscriber{groupID: c.groupID, tally: newGroupTally(c.name, c.partitions, c.producers), cfg: c}
-	s.members = s.newMembers()
-	return s
+	ms, err := s.newMembers()
+	if err != nil {
+		return nil, err
+	}
+	s.members = ms
+	return s, nil
 }
 
 // newMembers makes the group's members, one life of them.
-func (s *subscriber) newMembers() []*member {
+func (s *subscriber) newMembers() ([]*member, error) {
 	c := s.cfg
 	start := kafka.LastOffset
 	if c.fromStart {
@@ -128,40 +122,41 @@ func (s *subscriber) newMembers() []*member {
 	}
 	var ms []*member
 	for i := range c.members {
-		r := kafka.NewReader(kafka.ReaderConfig{
-			Brokers: c.brokers,
-			GroupID: c.groupID,
-			Topic:   c.topic,
-			Dialer: &kafka.Dialer{
-				Timeout:   c.dial,
-				DualStack: true,
-				ClientID:  fmt.Sprintf("%s-%d", prefix, i+1),
-			},
-			QueueCapacity:     readerQueueCapacity,
-			MinBytes:          1,
-			MaxBytes:          c.maxBytes,
-			MaxWait:           readerMaxWait,
-			ReadLagInterval:   -1,
+		dialer := &kafka.Dialer{
+			Timeout:   c.dial,
+			DualStack: true,
+			ClientID:  fmt.Sprintf("%s-%d", prefix, i+1),
+		}
+		cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+			ID:                c.groupID,
+			Brokers:           c.brokers,
+			Dialer:            dialer,
+			Topics:            []string{c.topic},
 			HeartbeatInterval: readerHeartbeat,
-			CommitInterval:    readerCommitInterval,
 			SessionTimeout:    cmp.Or(c.sessionTimeout, readerSessionTimeout),
 			RebalanceTimeout:  cmp.Or(c.sessionTimeout, readerRebalanceTimeout),
 			JoinGroupBackoff:  readerJoinBackoff,
 			StartOffset:       start,
-			MaxAttempts:       3,
+			Timeout:           defaultRequestTimeout,
 		})
+		if err != nil {
+			for _, m := range ms {
+				_ = m.cg.Close()
+			}
+			return nil, fmt.Errorf("event: group %s: %w", c.groupID, err)
+		}
 		ms = append(ms, &member{
-			r:         r,
+			cg:        cg,
+			cfg:       &memberConfig{brokers: c.brokers, topic: c.topic, maxBytes: c.maxBytes, dialer: dialer},
 			tally:     s.tally,
 			runTag:    c.runTag,
-			hist:      results.NewHistogram(),
 			faults:    c.faults,
 			done:      make(chan struct{}),
 			readDelay: c.readDelay,
 			check:     c.check,
 		})
 	}
-	return ms
+	return ms, nil
 }
 
 // invalid counts the typed events the group's members refused, retired
@@ -240,7 +235,7 @@ func (s *subscriber) readingMembers() int {
 func (s *subscriber) latency() *hdrhistogram.Histogram {
 	h := results.NewHistogram()
 	for _, m := range s.allMembers() {
-		h.Merge(m.hist)
+		m.mergeLatency(h, -1)
 	}
 	return h
 }
@@ -249,113 +244,14 @@ func (s *subscriber) allMembers() []*member {
 	return append(append([]*member(nil), s.retired...), s.members...)
 }
 
-// close closes every reader at once (each leaves the group and commits).
+// close closes every member at once (each leaves the group; it committed
+// what it read when it stopped).
 func (s *subscriber) close(wg *sync.WaitGroup) {
 	for _, m := range s.members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = m.r.Close()
+			_ = m.cg.Close()
 		}()
 	}
-}
-
-func (m *member) run(ctx context.Context) {
-	defer close(m.done)
-	c := committer{r: m.r}
-	defer c.flush()
-	for {
-		msg, err := m.r.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, io.EOF) {
-				return
-			}
-			m.errs.Add(1)
-			m.lastErr.Store(&err)
-			select {
-			case <-time.After(errorPause):
-			case <-ctx.Done():
-				return
-			}
-			continue
-		}
-		now := time.Now().UnixNano()
-		st, ok := m.stampOf(msg.Headers)
-		if m.tally.record(msg.Partition, msg.Offset, st, ok, now) == outcomeNew {
-			results.RecordClamped(m.hist, now-st.SentNS)
-			m.recordPhase(st.SentNS, now)
-		}
-		m.faults.wait(ctx)
-		if ok && st.Flags&FlagProbe != 0 {
-			atomicMax(&m.probe, int64(st.Seq))
-		} else if ok && m.check != nil && m.check(msg.Value) != nil {
-			m.invalid.Add(1)
-		}
-		c.add(msg, now)
-		if m.readDelay > 0 {
-			select {
-			case <-time.After(m.readDelay):
-			case <-ctx.Done():
-			}
-		}
-	}
-}
-
-// committer hands a member's offsets to its reader in small groups rather
-// than one call per event: each call wakes kafka-go's commit goroutine, a
-// cost per event as large as reading it. Offsets still reach the broker
-// every readerCommitInterval, and when the reader leaves or rebalances.
-type committer struct {
-	r      *kafka.Reader
-	last   []kafka.Message // the latest message of each partition since the last hand-over
-	n      int
-	lastNS int64
-}
-
-const (
-	commitEvery   = 256
-	commitAfterNS = int64(20 * time.Millisecond)
-)
-
-func (c *committer) add(msg kafka.Message, now int64) {
-	replaced := false
-	for i := range c.last {
-		if c.last[i].Partition == msg.Partition {
-			c.last[i], replaced = msg, true
-			break
-		}
-	}
-	if !replaced {
-		c.last = append(c.last, msg)
-	}
-	c.n++
-	if c.n >= commitEvery || now-c.lastNS >= commitAfterNS {
-		c.flush()
-		c.lastNS = now
-	}
-}
-
-func (c *committer) flush() {
-	if len(c.last) == 0 {
-		return
-	}
-	// The run's context may be over; the reader guards its own closing.
-	_ = c.r.CommitMessages(context.Background(), c.last...)
-	clear(c.last)
-	c.last, c.n = c.last[:0], 0
-}
-
-// stampOf finds this run's stamp among the headers.
-func (m *member) stampOf(hs []kafka.Header) (Stamp, bool) {
-	for _, h := range hs {
-		if h.Key != HeaderKey {
-			continue
-		}
-		st, err := DecodeStamp(h.Value)
-		if err != nil || st.Run != m.runTag {
-			return Stamp{}, false
-		}
-		return st, true
-	}
-	return Stamp{}, false
 }

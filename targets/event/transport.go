@@ -68,8 +68,10 @@ end to end through the service (see docs/own-services.md).`,
 				Short: "Serve the embedded Kafka-protocol broker (kfake, in memory)",
 				Long: `Serve the embedded Kafka-protocol broker (kfake: one broker, everything in
 memory) on its own, for 'commsbench run event --brokers ADDR' from another
-process. Any Kafka client can use it. It keeps at most --retention bytes per
-partition, deleting the oldest events beyond that, so memory stays bounded.
+process. Any Kafka client can use it. Every second it deletes what all the
+consumer groups reading a topic have committed, and never more, so memory
+stays flat while the groups keep up; a topic no group reads keeps about
+--retention bytes per partition.
 
 It measures a Kafka client and the protocol, not a production Kafka: nothing
 is written to disk and nothing is replicated.`,
@@ -324,7 +326,7 @@ type serveConfig struct {
 func (c *serveConfig) Options() []transport.Option {
 	return []transport.Option{
 		{Name: "addr", Usage: "address to listen on and advertise to clients (port 0 picks a free one)", Value: transport.String(&c.Addr)},
-		{Name: "retention", Usage: "bytes kept per partition; older events are deleted (64MiB, 1GiB, …)", Value: transport.Bytes(&c.Retention)},
+		{Name: "retention", Usage: "bytes kept per partition of a topic no consumer group reads; older events are deleted (64MiB, 1GiB, …)", Value: transport.Bytes(&c.Retention)},
 	}
 }
 

@@ -145,7 +145,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	mctx, stop := context.WithCancel(context.Background())
 	w.membersCtx, w.stopMembers = mctx, stop
 	for i, name := range GroupNames(w.cfg.Subscribers) {
-		s := newSubscriber(subscriberConfig{
+		s, err := newSubscriber(subscriberConfig{
 			brokers:        w.brokers,
 			topic:          w.topic,
 			groupID:        w.GroupID(name),
@@ -159,10 +159,13 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			dial:           w.cfg.DialTimeout,
 			memberPrefix:   "commsbench-" + name,
 			faults:         &w.faults,
-			readDelay:      w.cfg.readDelay,
+			readDelay:      w.cfg.readDelayOf(i),
 			check:          messages.OrderCheck(w.cfg.Encoding),
 			sessionTimeout: sessionFor(w.cfg.BrokerFaults),
 		})
+		if err != nil {
+			return results.Target{}, err
+		}
 		w.subs = append(w.subs, s)
 		s.start(mctx)
 	}
@@ -224,12 +227,11 @@ func (w *Workload) createTopic(ctx context.Context) (int, error) {
 	defer cancel()
 	tc := kafka.TopicConfig{Topic: w.topic, NumPartitions: w.cfg.Partitions, ReplicationFactor: w.cfg.ReplicationFactor}
 	if w.broker != nil {
-		// The embedded broker's retention, set on the topic so that its
-		// bound holds over all partitions, whatever their number.
-		ret := w.cfg.EmbeddedRetention / int64(w.cfg.Partitions)
+		// The embedded broker deletes what every group committed
+		// (retention.go), a segment at a time: the smallest segments free
+		// the memory of read events soonest.
 		tc.ConfigEntries = []kafka.ConfigEntry{
-			{ConfigName: "retention.bytes", ConfigValue: strconv.FormatInt(ret, 10)},
-			{ConfigName: "segment.bytes", ConfigValue: strconv.FormatInt(segmentBytes(ret), 10)},
+			{ConfigName: "segment.bytes", ConfigValue: strconv.Itoa(minSegmentBytes)},
 			{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(embeddedMaxMessageBytes)},
 		}
 	}
