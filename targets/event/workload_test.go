@@ -66,6 +66,14 @@ func checkExactDelivery(t *testing.T, res *results.Result, groups []int) {
 // checkDelivery is checkExactDelivery, with reordering allowed or not.
 func checkDelivery(t *testing.T, res *results.Result, groups []int, reorderOK bool) {
 	t.Helper()
+	checkDeliveryOf(t, res, groups, reorderOK, false)
+}
+
+// checkDeliveryOf is checkDelivery where lossOK allows events to be lost,
+// as at-most-once delivery may (acks none): then every acked event must be
+// either received or counted lost, never both, never neither.
+func checkDeliveryOf(t *testing.T, res *results.Result, groups []int, reorderOK, lossOK bool) {
+	t.Helper()
 	d := res.Counts.Delivery
 	if d == nil {
 		t.Fatal("no delivery accounting in the result")
@@ -83,15 +91,22 @@ func checkDelivery(t *testing.T, res *results.Result, groups []int, reorderOK bo
 		if s.Members != groups[i] {
 			t.Errorf("group %s: %d members, want %d", s.Group, s.Members, groups[i])
 		}
-		if s.Received != d.Acked || s.Lost != 0 || s.Duplicates != 0 || (s.OutOfOrder != 0 && !reorderOK) || s.LagAtEnd != 0 {
+		if lossOK && s.Received+s.Lost == d.Acked && s.Lost > 0 {
+			t.Logf("group %s: %d of %d acked events lost, as at-most-once delivery may", s.Group, s.Lost, d.Acked)
+		} else if s.Received != d.Acked || s.Lost != 0 || s.Duplicates != 0 || (s.OutOfOrder != 0 && !reorderOK) || s.LagAtEnd != 0 {
 			t.Errorf("group %s: received %d of %d acked, lost %d, duplicates %d, out of order %d, lag %d; want every event exactly once, in order",
 				s.Group, s.Received, d.Acked, s.Lost, s.Duplicates, s.OutOfOrder, s.LagAtEnd)
+		}
+		if s.Duplicates != 0 || s.LagAtEnd != 0 {
+			t.Errorf("group %s: duplicates %d, lag %d; want none", s.Group, s.Duplicates, s.LagAtEnd)
 		}
 		if s.EndToEnd == nil || s.EndToEnd.Count != s.Received {
 			t.Errorf("group %s: end-to-end histogram holds %v values, want %d", s.Group, s.EndToEnd, s.Received)
 		}
 	}
-	if want := d.Acked * int64(len(groups)); d.Received != want || d.Lost != 0 || d.Duplicates != 0 || (d.OutOfOrder != 0 && !reorderOK) || d.Outstanding != 0 {
+	if want := d.Acked * int64(len(groups)); lossOK && d.Received+d.Lost == want && d.Duplicates == 0 && d.Outstanding == 0 {
+		// At most once: what was lost is counted, and adds up.
+	} else if d.Received != want || d.Lost != 0 || d.Duplicates != 0 || (d.OutOfOrder != 0 && !reorderOK) || d.Outstanding != 0 {
 		t.Errorf("delivery %+v; want received %d (every group, every event) and nothing lost, duplicated, out of order or outstanding", *d, want)
 	}
 	for _, k := range []string{results.Publish, results.EndToEnd, results.Service} {
@@ -199,26 +214,31 @@ func TestProducerSettings(t *testing.T) {
 		name      string
 		mod       func(*Config)
 		reorderOK bool
+		lossOK    bool
 	}{
 		// No acknowledgement: "acked" is what was written. Without a
 		// response to wait for, kafka-go's transport may send a partition's
 		// next batch on another connection before the broker has read the
 		// previous one, so the broker may append them in either order: the
 		// accounting must show that, not hide it.
-		{"acks none, zstd", func(c *Config) { c.Acks, c.Compression = AcksNone, CompressionZstd }, true},
+		// And at most once: the embedded broker drops a part of what is
+		// written without acknowledgement (a third, seen here, under
+		// load), which the accounting must count (received + lost =
+		// acked), not hide.
+		{"acks none, zstd", func(c *Config) { c.Acks, c.Compression = AcksNone, CompressionZstd }, true, true},
 		// Leader acks, three producers and a linger that makes batches wait.
 		{"acks leader, lz4, 3 producers, linger", func(c *Config) {
 			c.Acks, c.Compression, c.Producers, c.BatchTimeout = AcksLeader, CompressionLZ4, 3, 2*time.Millisecond
-		}, false},
+		}, false, false},
 		// Batches of one event each.
-		{"batch size 1, gzip", func(c *Config) { c.BatchSize, c.Compression = 1, CompressionGzip }, false},
+		{"batch size 1, gzip", func(c *Config) { c.BatchSize, c.Compression = 1, CompressionGzip }, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := baseConfig(nil, "settings-"+time.Now().Format("150405.000000"))
 			cfg.Subscribers, cfg.GroupConsumers, cfg.Key = 1, nil, KeySequence
 			tc.mod(&cfg)
 			_, res := runWorkload(t, cfg, bench.Options{Concurrency: 32, Duration: 300 * time.Millisecond, Timeout: 5 * time.Second, PayloadBytes: 128})
-			checkDelivery(t, res, []int{1}, tc.reorderOK)
+			checkDeliveryOf(t, res, []int{1}, tc.reorderOK, tc.lossOK)
 		})
 	}
 }
