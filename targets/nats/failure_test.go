@@ -2,6 +2,7 @@ package nats
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -142,11 +143,19 @@ func TestJetStreamConsumerRestart(t *testing.T) {
 			}
 			ctx := context.Background()
 			restarted := make(chan error, 1)
+			sw := &startSignal{Workload: w, started: make(chan struct{})}
 			go func() {
+				// The members exist once Start returned, however slow the
+				// machine; the restart comes well inside the measured period.
+				<-sw.started
+				if len(w.members) == 0 {
+					restarted <- errors.New("the workload started no consumer")
+					return
+				}
 				time.Sleep(600 * time.Millisecond)
 				restarted <- w.restart(ctx, w.members[0], 300*time.Millisecond)
 			}()
-			res, err := bench.Run(ctx, w, bench.Options{Rate: 2000, Concurrency: 32, Duration: 1500 * time.Millisecond})
+			res, err := bench.Run(ctx, sw, bench.Options{Rate: 2000, Concurrency: 32, Duration: 1500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -332,4 +341,16 @@ func TestServerCannot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startSignal is a workload that says when its Start returned; embedding
+// keeps every other method, so the engine sees the same workload.
+type startSignal struct {
+	*Workload
+	started chan struct{}
+}
+
+func (s *startSignal) Start(ctx context.Context) (results.Target, error) {
+	defer close(s.started)
+	return s.Workload.Start(ctx)
 }
