@@ -207,6 +207,7 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 		return nil, err
 	}
 	res.Target = target
+	r.backlog.record(res)
 	if ferr := w.Finish(ctx, res); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -247,6 +248,9 @@ type run struct {
 	backedOff atomic.Bool
 	peer      *peerMeter // the target's process, when another one here
 	faults    *faultRun  // nil without faults
+	// backlog samples a brokered workload's backlog in a run without
+	// faults (nil otherwise).
+	backlog *backlogSampler
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -278,6 +282,7 @@ func (r *run) drive() (*results.Result, error) {
 	wg.Wait()
 	// Faults still applied end with the load, before the workload's Finish.
 	r.faults.end()
+	r.backlog.stop()
 	close(r.batches)
 	<-colDone
 	var cpu cpuTimes
@@ -334,6 +339,8 @@ func (r *run) setSchedule() bool {
 	}
 	if r.faults != nil {
 		r.faults.begin(r.ctx, r.w, r.measureStart)
+	} else {
+		r.backlog = startBacklog(r.ctx, r.w, r.measureStart)
 	}
 	return true
 }

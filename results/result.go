@@ -100,6 +100,9 @@ type Result struct {
 	// by their window. Both are absent from runs without faults.
 	Faults     []Fault     `json:"faults,omitempty"`
 	Resilience *Resilience `json:"resilience,omitempty"`
+	// Search is set when the run searched for the highest sustainable
+	// rate (run --find-max): every step, and the rate found.
+	Search *Search `json:"search,omitempty"`
 	// Resources is what the commsbench process itself used during the run.
 	Resources *Resources `json:"resources,omitempty"`
 	// Notes are plain sentences a reader must see beside the numbers
