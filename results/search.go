@@ -1,5 +1,11 @@
 package results
 
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
 // Search is the record of a max-sustainable-rate search (run --find-max,
 // and the suite's saturation phase): the open-loop rates it asked, what
 // each achieved, and the rate found. The result that carries it is the
@@ -44,4 +50,65 @@ type SearchStep struct {
 	// Sustained says the step kept up; Why says why not.
 	Sustained bool   `json:"sustained"`
 	Why       string `json:"why,omitempty"`
+}
+
+// SearchFound says in one line what a search found: the rate and the
+// latency at it, or that no rate was sustained, and why it stopped.
+func (s *Search) SearchFound() string {
+	name := strings.ReplaceAll(s.Latency, "_", " ")
+	if s.FoundOpsPerS <= 0 {
+		return "no rate asked was sustained (" + s.Stopped + ")"
+	}
+	line := fmt.Sprintf("%s ops/s sustained", FormatRate(s.FoundOpsPerS))
+	if s.P99NS > 0 {
+		line += fmt.Sprintf(", %s p99 %s there", name, FormatNS(float64(s.P99NS)))
+	}
+	return line + " (" + s.Stopped + ")"
+}
+
+// StepLine describes one step: asked, achieved, p99, backlog and verdict.
+func (st SearchStep) StepLine() string {
+	line := fmt.Sprintf("%s ops/s asked, %s achieved", FormatRate(st.AskedOpsPerS), FormatRate(st.AchievedOpsPerS))
+	if st.P99NS > 0 {
+		line += ", p99 " + FormatNS(float64(st.P99NS))
+	}
+	if st.BacklogFirst != nil && st.BacklogLast != nil {
+		line += fmt.Sprintf(", backlog %d→%d", *st.BacklogFirst, *st.BacklogLast)
+	}
+	if st.Sustained {
+		return line + ": sustained"
+	}
+	return line + ": not sustained: " + st.Why
+}
+
+func writeSearchText(w io.Writer, r *Result) {
+	s := r.Search
+	if s == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n  max sustainable rate: %s\n", s.SearchFound())
+	for i, st := range s.Steps {
+		fmt.Fprintf(w, "    step %d: %s\n", i+1, st.StepLine())
+	}
+}
+
+func writeSearchMarkdown(w io.Writer, r *Result) {
+	s := r.Search
+	if s == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n**max sustainable rate:** %s\n\n| step | asked ops/s | achieved ops/s | p99 | backlog | sustained |\n|---:|---:|---:|---:|---|---|\n", escapeMD(s.SearchFound()))
+	for i, st := range s.Steps {
+		p99, backlog, verdict := "-", "-", "yes"
+		if st.P99NS > 0 {
+			p99 = FormatNS(float64(st.P99NS))
+		}
+		if st.BacklogFirst != nil && st.BacklogLast != nil {
+			backlog = fmt.Sprintf("%d→%d", *st.BacklogFirst, *st.BacklogLast)
+		}
+		if !st.Sustained {
+			verdict = "no: " + st.Why
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n", i+1, FormatRate(st.AskedOpsPerS), FormatRate(st.AchievedOpsPerS), p99, backlog, escapeMD(verdict))
+	}
 }

@@ -98,7 +98,8 @@ func reservedOption(name string) (string, bool) {
 		return "write the payload as payload.size or payload.template", true
 	case "fault":
 		return "write faults as a list under faults:", true
-	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id":
+	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id",
+		"find-max", "max-p99", "find-max-steps", "find-max-time":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
 	return "", false
@@ -226,6 +227,9 @@ type runRequest struct {
 	Output          runOutput
 	// Dist is the run's part of a sharded load.
 	Dist distribution
+	// Search, when on, makes the run a search for the highest
+	// sustainable rate.
+	Search searchRequest
 }
 
 // payloadSource is where a run's payload came from.
@@ -250,6 +254,10 @@ type runOutput struct {
 func (in *runInputs) request(f *Factory) (*runRequest, error) {
 	o := in.shared
 	if err := o.validate(in.changed); err != nil {
+		return nil, err
+	}
+	search, err := o.Search.check(in.changed, o)
+	if err != nil {
 		return nil, err
 	}
 	if err := o.loadPayload(in.changed); err != nil {
@@ -280,6 +288,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Scenario:   in.scenario,
 		Containers: in.ct,
 		Output:     runOutput{Out: o.Out, Format: o.Format, Quiet: o.Quiet, CPUProfile: o.CPUProfile, Count: o.Count},
+		Search:     search,
 	}
 	if err := in.cfg.Resolve(transport.Env{Getenv: f.Getenv}, &req.Run); err != nil {
 		if transport.IsUsage(err) {
