@@ -29,7 +29,12 @@ func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases [2]suit
 }
 
 // duration is a phase's measured and warm-up time, per scenario.
-func (p suitePhase) duration() time.Duration { return p.measure + p.warmup }
+func (p suitePhase) duration() time.Duration {
+	if p.search {
+		return time.Duration(p.steps) * (p.measure + p.warmup)
+	}
+	return p.measure + p.warmup
+}
 
 func (p *suiteProgress) start() {
 	if p == nil {
@@ -40,12 +45,15 @@ func (p *suiteProgress) start() {
 		names = append(names, s.Name)
 	}
 	per := p.phases[0].duration() + p.phases[1].duration()
-	fmt.Fprintf(p.w, "suite %s: %d %s × 2 phases (%s; %s), at least %s\n  %s\n",
+	fmt.Fprintf(p.w, "suite %s: %d %s × 2 phases (%s; %s), up to %s\n  %s\n",
 		p.suite.Name, len(names), pluralS(len(names), "scenario"), phaseSummary(p.phases[0]), phaseSummary(p.phases[1]),
 		time.Duration(len(names))*per, strings.Join(names, ", "))
 }
 
 func phaseSummary(p suitePhase) string {
+	if p.search {
+		return fmt.Sprintf("%s: highest rate sustained, from %s ops/s, at most %d steps of %v", p.title, strconv.FormatFloat(p.rate, 'f', -1, 64), p.steps, p.measure+p.warmup)
+	}
 	if p.workers > 0 {
 		return fmt.Sprintf("%s %d workers", p.title, p.workers)
 	}
@@ -88,6 +96,11 @@ func (p *suiteProgress) finished(i int, phase string, res *results.Result, probl
 	switch {
 	case problem != "" && res == nil:
 		line = fmt.Sprintf("  ✗ %s: %s", name, firstLine(problem))
+	case res != nil && res.Search != nil:
+		line = fmt.Sprintf("  ✓ %s · %s", name, res.Search.SearchFound())
+		if problem != "" {
+			line += " · " + firstLine(problem)
+		}
 	case res != nil:
 		main := res.MainLatency()
 		line = fmt.Sprintf("  ✓ %s · %s ops/s", name, results.FormatRate(res.Throughput.OpsPerS))
