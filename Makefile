@@ -32,7 +32,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/ ./results/
 
 ## generate: regenerate the Go code of the .proto files: the gRPC echo
-## contract (targets/grpc/echopb) and the typed messages (targets/messages).
+## contract (targets/grpc/echopb), the typed messages (targets/messages) and
+## the example service's API (examples/orders/ordersv1).
 ## protoc comes from Debian's protobuf-compiler package; the Go plugins are
 ## installed at the pinned versions above into bin/tools.
 generate:
@@ -42,7 +43,8 @@ generate:
 	PATH="$(CURDIR)/bin/tools:$$PATH" protoc --proto_path=. \
 		--go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
-		targets/grpc/echopb/echo.proto targets/messages/messages.proto
+		targets/grpc/echopb/echo.proto targets/messages/messages.proto \
+		examples/orders/ordersv1/orders.proto
 
 STATICCHECK_VERSION ?= v0.8.2
 
@@ -70,6 +72,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime 30s ./targets/nats/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProc$$' -fuzztime 30s ./bench/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime 30s ./targets/messages/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./targets/correlate/
 
 clean:
 	rm -rf bin

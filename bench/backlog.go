@@ -8,14 +8,17 @@ import (
 	"github.com/commsbench/commsbench/results"
 )
 
-// backlogSampler records, in a run without faults, the backlog of a
-// workload whose far side holds what was sent until it is received (a
-// Backlogger): the most seen in each second of the measured period goes
-// into the result's timeline, so that a reader, and the max-rate search,
-// can see whether the receivers kept up. With faults the fault run samples
-// it, with its phases.
+// backlogSampler samples the backlog of a workload whose far side holds
+// what was sent until it is received (a Backlogger), every backlogEvery
+// from the start of the measured period until after the workload's Finish
+// (a queue drains there). It is the run's only sampler: the most seen in
+// each second of the measured period goes into the result's timeline, so
+// that a reader, and the max-rate search, can see whether the receivers
+// kept up; in a run with faults each sample also goes to the fault run,
+// for the backlog's peak per phase and when it was empty again.
 type backlogSampler struct {
 	bl        Backlogger
+	faults    *faultRun // nil without faults
 	mu        sync.Mutex
 	perSecond []int64 // -1: none sampled
 	cancel    context.CancelFunc
@@ -23,14 +26,15 @@ type backlogSampler struct {
 }
 
 // startBacklog samples w's backlog from origin until stop; nil when w
-// has none.
-func startBacklog(ctx context.Context, w Workload, origin time.Time) *backlogSampler {
+// has none. The sampling outlives ctx's cancellation: a cancelled run's
+// Finish still drains, and stop ends it.
+func startBacklog(ctx context.Context, w Workload, origin time.Time, fr *faultRun) *backlogSampler {
 	bl, ok := w.(Backlogger)
 	if !ok {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s := &backlogSampler{bl: bl, cancel: cancel, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &backlogSampler{bl: bl, faults: fr, cancel: cancel, done: make(chan struct{})}
 	go s.run(ctx, origin)
 	return s
 }
@@ -49,18 +53,27 @@ func (s *backlogSampler) run(ctx context.Context, origin time.Time) {
 			if !ok || off < 0 {
 				continue
 			}
-			sec := int(off / time.Second)
-			s.mu.Lock()
-			for len(s.perSecond) <= sec {
-				s.perSecond = append(s.perSecond, -1)
-			}
-			s.perSecond[sec] = max(s.perSecond[sec], n)
-			s.mu.Unlock()
+			s.observe(off, n)
 		}
 	}
 }
 
-// stop ends the sampling.
+// observe records one sample, taken at off from the start of the
+// measured period.
+func (s *backlogSampler) observe(off time.Duration, n int64) {
+	sec := int(off / time.Second)
+	s.mu.Lock()
+	for len(s.perSecond) <= sec {
+		s.perSecond = append(s.perSecond, -1)
+	}
+	s.perSecond[sec] = max(s.perSecond[sec], n)
+	s.mu.Unlock()
+	if s.faults != nil {
+		s.faults.observe(off, n)
+	}
+}
+
+// stop ends the sampling; it may be called more than once.
 func (s *backlogSampler) stop() {
 	if s == nil {
 		return

@@ -116,6 +116,12 @@ type Options struct {
 	// injected and the run's resilience: figures before, during and after
 	// the faults' window.
 	Faults []fault.Fault
+	// Retries is the most times a failed operation is tried again, when
+	// the workload (a Retrier) says its failure may be retried; 0 never.
+	// RetryBackoff is the wait before the first retry, doubled before
+	// each next one (see retry.go).
+	Retries      int
+	RetryBackoff time.Duration
 	// PayloadBytes and Connections are recorded in the result; PayloadBytes
 	// also gives bytes_per_s.
 	PayloadBytes int
@@ -163,6 +169,9 @@ func (o Options) Validate() error {
 	case o.Timeout < 0:
 		return fmt.Errorf("timeout must not be negative (got %v)", o.Timeout)
 	}
+	if err := o.validateRetries(); err != nil {
+		return err
+	}
 	return o.Shard.Validate()
 }
 
@@ -183,6 +192,10 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 	if err != nil {
 		return nil, err
 	}
+	retrier, _ := w.(Retrier)
+	if o.Retries > 0 && retrier == nil {
+		return nil, fmt.Errorf("this workload's operations cannot be retried (asked for %d retries)", o.Retries)
+	}
 	defer func() {
 		if cerr := w.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -200,18 +213,22 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 	}
 	r := newRun(ctx, w, o)
 	r.faults = faults
+	if o.Retries > 0 {
+		r.retrier = retrier
+	}
 	r.peer = newPeerMeter(target.Address)
 	res, err = r.drive()
 	if res == nil {
-		faults.stopSampling()
+		r.backlog.stop()
 		return nil, err
 	}
 	res.Target = target
-	r.backlog.record(res)
 	if ferr := w.Finish(ctx, res); ferr != nil && err == nil {
 		err = ferr
 	}
-	faults.stopSampling()
+	// The backlog is sampled until the workload's Finish drained it.
+	r.backlog.stop()
+	r.backlog.record(res)
 	if faults != nil && res.Resilience != nil {
 		faults.finish(res)
 	}
@@ -248,8 +265,9 @@ type run struct {
 	backedOff atomic.Bool
 	peer      *peerMeter // the target's process, when another one here
 	faults    *faultRun  // nil without faults
-	// backlog samples a brokered workload's backlog in a run without
-	// faults (nil otherwise).
+	retrier   Retrier    // nil without retries
+	// backlog samples a brokered workload's backlog, with or without
+	// faults (nil when it has none).
 	backlog *backlogSampler
 }
 
@@ -282,7 +300,6 @@ func (r *run) drive() (*results.Result, error) {
 	wg.Wait()
 	// Faults still applied end with the load, before the workload's Finish.
 	r.faults.end()
-	r.backlog.stop()
 	close(r.batches)
 	<-colDone
 	var cpu cpuTimes
@@ -339,9 +356,8 @@ func (r *run) setSchedule() bool {
 	}
 	if r.faults != nil {
 		r.faults.begin(r.ctx, r.w, r.measureStart)
-	} else {
-		r.backlog = startBacklog(r.ctx, r.w, r.measureStart)
 	}
+	r.backlog = startBacklog(r.ctx, r.w, r.measureStart, r.faults)
 	return true
 }
 
@@ -432,13 +448,21 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 }
 
 // do performs one operation, due at due and sent at sent (offsets from
-// the schedule's origin), records it, and returns its error class ("" when
+// the schedule's origin), with its retries (retry.go), records it, and returns its error class ("" when
 // it succeeded) and when it ended. sent is the caller's reading of the
 // clock, so that an operation that follows another at once reuses the
 // previous one's end.
 func (r *run) do(c Client, op Op, due, sent time.Duration, closed bool, rec *recorder) (string, time.Duration) {
 	ctx := rec.watch.arm(sent)
 	err := c.Do(ctx, op)
+	// A retried operation keeps its intended time and its first send:
+	// its latency holds every attempt and every wait between them, and
+	// the worker retrying it is busy, as with any slow operation.
+	attempts := 1
+	for err != nil && r.retrier != nil && r.retry(ctx, Classify(err), attempts, &rec.retryTimer) {
+		attempts++
+		err = c.Do(ctx, op)
+	}
 	done := r.now()
 	rec.watch.disarm()
 	var class string
@@ -460,6 +484,7 @@ func (r *run) do(c Client, op Op, due, sent time.Duration, closed bool, rec *rec
 		service:  int64(done - sent),
 		delay:    -1,
 		class:    class,
+		attempts: int32(attempts),
 	}
 	if class != "" {
 		s.err = err

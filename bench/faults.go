@@ -34,7 +34,8 @@ type PhaseTimer interface {
 
 // Backlogger is a workload whose far side holds what was sent until it is
 // received (a queue's depth, a consumer group's lag): the engine samples
-// it while faults run, for the backlog's peak and the recovery time.
+// it (backlog.go) for the result's timeline and, while faults run, for the
+// backlog's peak and the recovery time.
 type Backlogger interface {
 	// Backlog returns the messages sent and not yet received, and whether
 	// that is known now.
@@ -49,17 +50,17 @@ type faultRun struct {
 	faults []fault.Fault
 	win    fault.Window
 	inj    Injector
-	bl     Backlogger
-	op     string // the caller's latency name
+	bl     Backlogger // nil when the workload has no backlog to sample
+	op     string     // the caller's latency name
 
 	mu      sync.Mutex
 	records []results.Fault
-	// backlog per phase and per second of the measured period (-1: none
-	// sampled), and when it was first empty after the window.
+	// backlog per phase (-1: none sampled), as the run's backlog sampler
+	// observes it, and when it was first empty after the window.
 	peak      [fault.Phases]int64
-	perSecond []int64
 	emptyAt   time.Duration
 	emptySeen bool
+	afterPeak int64 // the largest backlog sampled after the window
 
 	// begun: the schedule started (the run got as far as measuring).
 	begun bool
@@ -73,9 +74,6 @@ type faultRun struct {
 	ended              atomic.Int64 // faults ended
 	wg                 sync.WaitGroup
 	stop               context.CancelFunc
-	// sampling ends after the workload's Finish (a queue drains there).
-	sampling     context.CancelFunc
-	samplingDone chan struct{}
 }
 
 func newFaultRun(w Workload, fs []fault.Fault) (*faultRun, error) {
@@ -115,9 +113,6 @@ func (fr *faultRun) begin(ctx context.Context, w Workload, origin time.Time) {
 		fr.wg.Add(1)
 		go fr.apply(ctx, i, f, origin)
 	}
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	fr.sampling, fr.samplingDone = cancel, make(chan struct{})
-	go fr.sample(sctx, origin)
 }
 
 // apply injects the i-th fault at its start and ends it at its end, or
@@ -195,28 +190,6 @@ func (fr *faultRun) end() {
 	fr.wg.Wait()
 }
 
-// sample records the backlog every backlogEvery until stopped.
-func (fr *faultRun) sample(ctx context.Context, origin time.Time) {
-	defer close(fr.samplingDone)
-	if fr.bl == nil {
-		return
-	}
-	t := time.NewTicker(backlogEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			n, ok := fr.bl.Backlog()
-			if !ok {
-				continue
-			}
-			fr.observe(now.Sub(origin), n)
-		}
-	}
-}
-
 // observe records one backlog sample, taken at offset from the start of
 // the measured period.
 func (fr *faultRun) observe(offset time.Duration, n int64) {
@@ -227,29 +200,25 @@ func (fr *faultRun) observe(offset time.Duration, n int64) {
 	defer fr.mu.Unlock()
 	ph := fr.phase(int64(offset), int64(offset))
 	fr.peak[ph] = max(fr.peak[ph], n)
-	sec := int(offset / time.Second)
-	for len(fr.perSecond) <= sec {
-		fr.perSecond = append(fr.perSecond, -1)
+	// Empty is the first empty sample after the largest backlog after the
+	// window: when the broker itself was away, what was sent during the
+	// window reaches it only after, and an empty moment before that is no
+	// recovery.
+	if ph == fault.After {
+		if n > fr.afterPeak {
+			fr.afterPeak, fr.emptySeen = n, false
+		}
+		if n == 0 && !fr.emptySeen {
+			fr.emptyAt, fr.emptySeen = offset, true
+		}
 	}
-	fr.perSecond[sec] = max(fr.perSecond[sec], n)
-	if ph == fault.After && n == 0 && !fr.emptySeen {
-		fr.emptyAt, fr.emptySeen = offset, true
-	}
-}
-
-// stopSampling ends the backlog samples (after the workload's Finish).
-func (fr *faultRun) stopSampling() {
-	if fr == nil || !fr.begun {
-		return
-	}
-	fr.sampling()
-	<-fr.samplingDone
 }
 
 // phaseCount is one phase's operations, kept by the collector.
 type phaseCount struct {
 	ok, errs int64
 	classes  map[string]int64
+	retries  results.RetryCounts
 }
 
 // resilience builds the result's resilience section from the collector's
@@ -269,13 +238,17 @@ func (fr *faultRun) resilience(c *collector, measured time.Duration, op string) 
 			p.ErrorClasses = s.classes
 		}
 		p.Latency = map[string]*results.Latency{op: results.MustLatency(c.phaseResponse[i])}
+		if c.r.retrier != nil {
+			rc := s.retries
+			p.Retries = &rc
+		}
 	}
 	return res
 }
 
-// finish adds what needs the workload's figures and the backlog samples:
-// the backlog per phase and second, the recovery time, lost and duplicated
-// messages.
+// finish adds what needs the workload's figures and the backlog samples
+// (the timeline already holds them): the backlog per phase, the recovery
+// time, lost and duplicated messages.
 func (fr *faultRun) finish(r *results.Result) {
 	res := r.Resilience
 	fr.mu.Lock()
@@ -287,42 +260,27 @@ func (fr *faultRun) finish(r *results.Result) {
 			p.BacklogPeak = &v
 		}
 	}
-	for i := range r.Timeline {
-		if sec := int(r.Timeline[i].TS); sec < len(fr.perSecond) && fr.perSecond[sec] >= 0 {
-			v := fr.perSecond[sec]
-			r.Timeline[i].Backlog = &v
-		}
-	}
 	emptyAt, emptySeen, sampled := fr.emptyAt, fr.emptySeen, fr.bl != nil
 	fr.mu.Unlock()
 
+	// The delivery accounting already sums the groups' figures where there
+	// are groups; the groups count only where it is missing.
 	if d := r.Counts.Delivery; d != nil {
 		res.Lost += d.Lost
 		res.Duplicates += d.Duplicates
-	}
-	for _, s := range r.Subscribers {
-		res.Lost += s.Lost
-		res.Duplicates += s.Duplicates
+	} else {
+		for _, s := range r.Subscribers {
+			res.Lost += s.Lost
+			res.Duplicates += s.Duplicates
+		}
 	}
 
-	end := res.WindowEndS
-	caller, ok := callerRecovered(r.Timeline, res.Before.Latency[fr.op], end)
-	if ok {
-		res.CallerRecoveredS = &caller
-	}
+	var empty *float64
 	if emptySeen {
 		v := emptyAt.Seconds()
-		res.BacklogEmptyS = &v
+		empty = &v
 	}
-	if ok && (!sampled || emptySeen) {
-		rec := max(caller, 0)
-		if emptySeen {
-			rec = max(rec, emptyAt.Seconds())
-		}
-		rec -= end
-		rec = max(rec, 0)
-		res.RecoveryS = &rec
-	}
+	res.SetRecovery(r.Timeline, empty, sampled)
 	var errs []error
 	for _, f := range r.Faults {
 		if f.Error != "" {
@@ -332,28 +290,4 @@ func (fr *faultRun) finish(r *results.Result) {
 	if err := errors.Join(errs...); err != nil {
 		r.Notes = append(r.Notes, err.Error())
 	}
-}
-
-// callerRecovered is when, in seconds from the start of the measured
-// period, the caller was back: the first second that ends after the
-// window's end with operations, no errors and a p99 within twice the p99
-// before the window (when there was a before). A second that straddles
-// the end counts from the end, and only if it is healthy as a whole, so a
-// caller the fault never touched is back at once, and one it did is not
-// called back by the healthy half of a second.
-func callerRecovered(tl []results.TimelinePoint, before *results.Latency, end float64) (float64, bool) {
-	var bound int64
-	if before != nil && before.Count > 0 {
-		bound = 2 * before.P99
-	}
-	for _, p := range tl {
-		if p.TS+1 <= end || p.Ops == 0 || p.Errors > 0 {
-			continue
-		}
-		if bound > 0 && p.P99NS > bound {
-			continue
-		}
-		return max(p.TS, end), true
-	}
-	return 0, false
 }

@@ -38,6 +38,7 @@ type sample struct {
 	delay    int64 // -1 in closed loop
 	class    string
 	err      error // set with class: the first of each class is kept
+	attempts int32 // 1, or more when the operation was retried
 }
 
 // recorder is a worker's half: a buffer it alone writes.
@@ -47,6 +48,8 @@ type recorder struct {
 	lastFlush int64
 	// watch bounds the worker's operations by Options.Timeout.
 	watch watchdog
+	// retryTimer times the waits before retries.
+	retryTimer *time.Timer
 }
 
 func (r *run) newRecorder() *recorder {
@@ -106,6 +109,8 @@ type collector struct {
 	faults        *faultRun
 	phases        [fault.Phases]phaseCount
 	phaseResponse [fault.Phases]*hdrhistogram.Histogram
+	// retries counts attempts, in runs with retries.
+	retries results.RetryCounts
 }
 
 func newCollector(r *run) *collector {
@@ -176,6 +181,19 @@ func (c *collector) record(s *sample) {
 		ph = &c.phases[i]
 		if s.class == "" {
 			_ = c.phaseResponse[i].RecordValue(clamp(s.response))
+		}
+	}
+	if c.r.retrier != nil {
+		rc := results.RetryCounts{Attempts: int64(s.attempts)}
+		if s.attempts > 1 {
+			rc.Retried = 1
+			if s.class == "" {
+				rc.SucceededAfterRetry = 1
+			}
+		}
+		c.retries.Add(rc)
+		if ph != nil {
+			ph.retries.Add(rc)
 		}
 	}
 	if s.class != "" {
@@ -330,6 +348,9 @@ func (c *collector) result(startedAt time.Time) *results.Result {
 	}
 	if len(c.firstErrors) > 0 {
 		res.FirstErrors = c.firstErrors
+	}
+	if c.r.retrier != nil {
+		res.Retries = &results.Retries{Max: o.Retries, BackoffS: o.RetryBackoff.Seconds(), RetryCounts: c.retries}
 	}
 	if o.Rate > 0 {
 		res.Load.Mode = results.OpenLoop

@@ -45,6 +45,7 @@ type view struct {
 	Legend     []string
 	Percentile template.HTML
 	Timelines  []template.HTML
+	Faults     []template.HTML
 	Runs       []viewRun
 	Notes      []string
 	Env        [][2]string
@@ -68,10 +69,10 @@ func newView(p Page) view {
 		Title:     p.Title,
 		Generated: p.Generated.UTC().Format("2006-01-02 15:04:05 MST"),
 		PhaseLine: PhaseLine(p.Rows),
-		Header:    Header(),
+		Header:    TableHeader(p.Rows),
 		Sentences: Sentences(p.Rows),
 		Problems:  Problems(p.Rows),
-		Legend:    Legend(),
+		Legend:    TableLegend(p.Rows),
 		Commands:  p.Commands,
 	}
 	if v.Title == "" {
@@ -81,11 +82,14 @@ func newView(p Page) view {
 	var all []*results.Result
 	v.Notes = Notes(p.Rows)
 	for i, r := range p.Rows {
-		v.Rows = append(v.Rows, viewRow{Cells: r.Cells(), Status: r.Status(), Color: palette(i)})
+		v.Rows = append(v.Rows, viewRow{Cells: r.TableCells(p.Rows), Status: r.Status(), Color: palette(i)})
 		if c := timelineChart(r, palette(i)); c != "" {
 			v.Timelines = append(v.Timelines, template.HTML(c))
 		}
-		for _, res := range r.allRuns() {
+		if c := faultChart(r, palette(i)); c != "" {
+			v.Faults = append(v.Faults, template.HTML(c))
+		}
+		for _, res := range append(r.allRuns(), r.resilienceRuns()...) {
 			all = append(all, res)
 			v.Runs = append(v.Runs, newViewRun(r, res))
 		}
@@ -105,7 +109,10 @@ func newView(p Page) view {
 
 func newViewRun(r Row, res *results.Result) viewRun {
 	phase := res.Phase
-	if phase == "" {
+	switch {
+	case phase == "" && res.Resilience != nil:
+		phase = Resilience
+	case phase == "":
 		phase = phaseWords("", res.Load.Mode)
 	}
 	vr := viewRun{
@@ -220,6 +227,7 @@ svg text { font: 11px system-ui, sans-serif; fill: #444; }
 svg .axis-label { font-size: 12px; }
 svg .chart-title { font-size: 12px; font-weight: 600; }
 svg .legend { font-size: 12px; }
+svg .window { fill: #f2c6c6; fill-opacity: 0.45; }
 code { background: #f5f5f5; padding: 1px 4px; word-break: break-all; }
 </style>
 </head>
@@ -253,7 +261,13 @@ code { background: #f5f5f5; padding: 1px 4px; word-break: break-all; }
 {{range .Timelines}}{{.}}
 {{end}}</div>{{else}}<p>No scenario has a timeline to chart.</p>{{end}}
 
-<h2>Runs</h2>
+{{if .Faults}}<h2 id="resilience">Across the fault</h2>
+<p class="sub">Each scenario of the resilience phase, second by second, with the window in which its receiving side was down shaded: operations completed and errors per second, the p99 the caller waited, and the messages waiting (sent, not yet received) where a broker held them.</p>
+<div class="charts">
+{{range .Faults}}{{.}}
+{{end}}</div>
+
+{{end}}<h2>Runs</h2>
 <table class="runs">
 <thead><tr><th>scenario</th><th>phase</th><th>asked</th><th>achieved</th><th>errors</th><th>latency</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th>delivery</th></tr></thead>
 <tbody>

@@ -230,6 +230,7 @@ func Sentences(rows []Row) []string {
 	if q, ok := findTwoByTwo(rows); ok {
 		out = append(out, q.sentences()...)
 	}
+	out = append(out, resilienceSentences(rows, names)...)
 	return out
 }
 

@@ -58,6 +58,12 @@ type Row struct {
 	// for them.
 	SameLoadRuns   []*results.Result
 	SaturationRuns []*results.Result
+	// Resilience is the scenario's latest result of the resilience phase
+	// (its receiving side down for a window), ResilienceRuns all of them,
+	// ResilienceErr the error of a resilience phase that failed.
+	Resilience     *results.Result
+	ResilienceRuns []*results.Result
+	ResilienceErr  string
 	// Skipped says why the scenario did not run (its broker did not
 	// answer); Fix says what to do about it.
 	Skipped string
@@ -69,10 +75,13 @@ type Row struct {
 
 // any returns a result of the row, the same-load one first.
 func (r Row) any() *results.Result {
-	if r.SameLoad != nil {
+	switch {
+	case r.SameLoad != nil:
 		return r.SameLoad
+	case r.Saturation != nil:
+		return r.Saturation
 	}
-	return r.Saturation
+	return r.Resilience
 }
 
 // runsOf returns every result of a phase: the runs, or the one result.
@@ -404,7 +413,7 @@ func (r Row) Status() string {
 		return "skipped"
 	case !r.Ran():
 		return "failed"
-	case r.SameLoadErr != "" || r.SaturationErr != "":
+	case r.SameLoadErr != "" || r.SaturationErr != "" || r.ResilienceErr != "":
 		return "partly failed"
 	}
 	return ""
@@ -412,8 +421,9 @@ func (r Row) Status() string {
 
 // Rows groups results into the rows of a trade-off table: by scenario (or
 // by transport and label for results made outside a suite), in the order
-// first seen. A result without a phase counts as same-load when it was
-// open loop and as saturation when closed loop. When a row has several
+// first seen. A result without a phase counts as resilience when it ran
+// faults, as saturation when it was closed loop or searched for the
+// highest rate, and as same-load otherwise. When a row has several
 // results for one phase (repeated runs), its figures are the medians of
 // the runs' own figures, as compare shows them; SameLoad and Saturation
 // hold the latest run.
@@ -429,15 +439,22 @@ func Rows(rs []*results.Result) []Row {
 			order = append(order, key)
 		}
 		phase := res.Phase
-		if phase == "" {
+		switch {
+		case phase != "":
+		case res.Resilience != nil:
+			// A run with faults, made outside a suite.
+			phase = Resilience
+		case res.Load.Mode == results.ClosedLoop || res.Search != nil:
+			phase = Saturation
+		default:
 			phase = SameLoad
-			if res.Load.Mode == results.ClosedLoop || res.Search != nil {
-				phase = Saturation
-			}
 		}
 		slot, runs := &row.SameLoad, &row.SameLoadRuns
-		if phase == Saturation {
+		switch phase {
+		case Saturation:
 			slot, runs = &row.Saturation, &row.SaturationRuns
+		case Resilience:
+			slot, runs = &row.Resilience, &row.ResilienceRuns
 		}
 		*runs = append(*runs, res)
 		if *slot == nil || res.StartedAt.After((*slot).StartedAt) {
@@ -519,6 +536,9 @@ func PhaseLine(rows []Row) string {
 	}
 	if line := RepeatsLine(rows); line != "" {
 		parts = append(parts, line)
+	}
+	if line := ResilienceLine(rows); line != "" {
+		parts = append(parts, strings.ToLower(line[:1])+line[1:])
 	}
 	s := strings.Join(parts, "; ")
 	if s != "" {

@@ -63,6 +63,14 @@ func Legend() []string {
 	}
 }
 
+// TableLegend is Legend, and the resilience columns' when the table has them.
+func TableLegend(rows []Row) []string {
+	if HasResilience(rows) {
+		return append(Legend(), ResilienceLegend())
+	}
+	return Legend()
+}
+
 // Problems lists what went wrong: skipped scenarios with their reason and
 // fix, and phases that failed or were not run, with the error.
 func Problems(rows []Row) []string {
@@ -82,6 +90,9 @@ func Problems(rows []Row) []string {
 		if r.SaturationErr != "" {
 			out = append(out, fmt.Sprintf("%s, saturation phase: %s", r.Scenario, r.SaturationErr))
 		}
+		if r.ResilienceErr != "" {
+			out = append(out, fmt.Sprintf("%s, resilience phase: %s", r.Scenario, r.ResilienceErr))
+		}
 	}
 	return out
 }
@@ -93,7 +104,7 @@ func Notes(rows []Row) []string {
 	var out []string
 	for _, r := range rows {
 		seen := map[string]bool{}
-		for _, res := range []*results.Result{r.SameLoad, r.Saturation} {
+		for _, res := range []*results.Result{r.SameLoad, r.Saturation, r.Resilience} {
 			if res == nil {
 				continue
 			}
@@ -126,9 +137,9 @@ func writeText(w io.Writer, rows []Row) error {
 	}
 	var table strings.Builder
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\n", strings.Join(Header(), "\t"))
+	fmt.Fprintf(tw, "%s\n", strings.Join(TableHeader(rows), "\t"))
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\n", strings.Join(r.Cells(), "\t"))
+		fmt.Fprintf(tw, "%s\n", strings.Join(r.TableCells(rows), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -164,8 +175,8 @@ func writeMarkdown(w io.Writer, rows []Row) error {
 	if line := PhaseLine(rows); line != "" {
 		fmt.Fprintf(w, "%s\n\n", escapeMD(line))
 	}
-	fmt.Fprintf(w, "| %s |\n|", strings.Join(Header(), " | "))
-	for i := range Header() {
+	fmt.Fprintf(w, "| %s |\n|", strings.Join(TableHeader(rows), " | "))
+	for i := range TableHeader(rows) {
 		if i >= 2 && i <= 5 {
 			fmt.Fprint(w, "---:|")
 		} else {
@@ -174,7 +185,7 @@ func writeMarkdown(w io.Writer, rows []Row) error {
 	}
 	fmt.Fprintln(w)
 	for _, r := range rows {
-		cells := r.Cells()
+		cells := r.TableCells(rows)
 		for i := range cells {
 			cells[i] = escapeMD(cells[i])
 		}
@@ -199,7 +210,7 @@ func writeMarkdown(w io.Writer, rows []Row) error {
 		}
 	}
 	fmt.Fprintln(w)
-	for _, l := range Legend() {
+	for _, l := range TableLegend(rows) {
 		fmt.Fprintf(w, "<sub>%s</sub><br>\n", escapeMD(l))
 	}
 	return nil

@@ -181,6 +181,9 @@ func Compare(sides []Side, o CompareOptions) (*Comparison, error) {
 		}
 		metrics = append(metrics, Metric{Name: name, Latency: o.Latency, Figure: fig, kind: kindLatency})
 	}
+	if anyResilience(sides) {
+		metrics = append(metrics, ResilienceMetrics()...)
+	}
 	if o.Costs {
 		metrics = append(metrics, CostMetrics()...)
 	}
@@ -331,6 +334,18 @@ func countMetrics(sides []Side) []Metric {
 	return out
 }
 
+// anyResilience says whether a run of the sides had faults.
+func anyResilience(sides []Side) bool {
+	for _, s := range sides {
+		for _, r := range s.Results {
+			if r.Resilience != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // noteNoSamples says which groups have figures without samples (n/a).
 func (c *Comparison) noteNoSamples() {
 	for _, g := range c.Groups {
@@ -366,8 +381,10 @@ func summariseGroup(g *runGroup, metrics []Metric, source string) (*SideGroup, e
 	mh := newMergedHistograms(g.runs)
 	for _, m := range metrics {
 		ms, err := summariseMetric(g.runs, m, source, mh)
-		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) {
+		if errors.Is(err, ErrMissingLatency) || errors.Is(err, ErrNoDelivery) || errors.Is(err, ErrNoResilience) {
 			ms = MetricSummary{Metric: m.Name, Unit: m.Unit(), Missing: true}
+		} else if errors.Is(err, ErrNotRecovered) {
+			ms = MetricSummary{Metric: m.Name, Unit: m.Unit(), NoSamples: 1, why: err.Error()}
 		} else if err != nil {
 			return nil, err
 		}

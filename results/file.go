@@ -133,6 +133,9 @@ func (r *Result) Validate() error {
 			return fmt.Errorf("latency.%s: count %d but its histogram holds %d values", name, l.Count, h.TotalCount())
 		}
 	}
+	if err := r.validateRequests(); err != nil {
+		return err
+	}
 	for i, s := range r.Subscribers {
 		if s.EndToEnd == nil {
 			continue

@@ -140,13 +140,16 @@ func MergeResults(rs []*Result) (*Result, error) {
 		return nil, err
 	}
 	out.Subscribers = subs
-	out.Timeline = mergeTimelines(rs, parts)
-	for _, r := range rs {
-		if r.Resilience != nil {
-			out.Notes = append(out.Notes, "the merged results ran with faults; their before, during and after figures are not merged: read them in each result")
-			break
-		}
+	if out.Requests, err = mergeRequests(rs); err != nil {
+		return nil, err
 	}
+	out.Timeline = mergeTimelines(rs, parts)
+	var offsets []float64
+	if parts != nil {
+		offsets = parts.offsets
+	}
+	mergeResilience(out, rs, offsets)
+	out.Retries = mergeRetries(rs)
 	out.Notes = append(out.Notes,
 		fmt.Sprintf("merged from %d results measured at the same time (hosts: %s); counts, throughput and histograms are their sums", len(rs), strings.Join(hostList, ", ")),
 		"timeline p50_ns and p99_ns of a merged result are the highest of the merged results' values for that second (an upper bound), not percentiles of the combined operations")
@@ -216,6 +219,7 @@ func addDelivery(sum, d *Delivery) {
 	sum.Outstanding += d.Outstanding
 	sum.OutOfOrder += d.OutOfOrder
 	sum.Invalid += d.Invalid
+	sum.Uncorrelated += d.Uncorrelated
 }
 
 // mergeSubscribers merges consumer groups of the same name.

@@ -23,7 +23,10 @@ type Metric struct {
 	Latency string
 	// Figure is the latency figure: "p50", "p99.9", "min", "mean", "max".
 	Figure string
-	kind   metricKind
+	// Phase is "before", "during" or "after" for a latency figure of the
+	// caller in one phase of a run with faults ("during.p99"); "" else.
+	Phase string
+	kind  metricKind
 }
 
 type metricKind int
@@ -103,7 +106,7 @@ func CostMetrics() []Metric {
 
 // LatencyKinds are the latency names a result may hold, in display order.
 func LatencyKinds() []string {
-	return []string{Response, Service, SendDelay, Publish, EndToEnd}
+	return []string{Response, Service, SendDelay, Publish, EndToEnd, EndToEndService}
 }
 
 func knownLatencyKind(k string) bool {
@@ -116,7 +119,7 @@ func knownLatencyKind(k string) bool {
 }
 
 // metricHelp lists what ParseMetric accepts, for error messages.
-const metricHelp = "ops_per_s, bytes_per_s, error_rate, failed_rate, unsent, lost, unread, duplicates, out_of_order, redelivered, recovery_s and fault_error_rate (runs with faults), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
+const metricHelp = "ops_per_s, bytes_per_s, error_rate, failed_rate, unsent, lost, unread, duplicates, out_of_order, redelivered, recovery_s, fault_error_rate and the caller's latency in a phase such as during.p99 or after.p99 (runs with faults), or a latency figure such as p50, p99, p99.9, max, mean, optionally of a named latency such as publish.p99"
 
 // ParseMetric reads a metric name. Unknown names are an error, never
 // ignored: a misspelled metric in a CI gate must not pass silently.
@@ -133,6 +136,9 @@ func ParseMetric(s string) (Metric, error) {
 		return Metric{Name: MetricRecovery, kind: kindSeconds}, nil
 	case MetricUnsent, MetricLost, MetricUnread, MetricDuplicates, MetricOutOfOrder, MetricRedelivered:
 		return Metric{Name: s, kind: kindCount}, nil
+	}
+	if m, ok, err := parsePhaseMetric(s); ok {
+		return m, err
 	}
 	latency, figure := "", s
 	// "publish.p99.9": a latency kind never starts with 'p' followed by a
@@ -229,6 +235,9 @@ func (m Metric) Header() string {
 	case MetricCodecPerOpUS:
 		return "codec/op"
 	}
+	if m.Phase != "" {
+		return m.Phase + " " + m.Figure
+	}
 	if m.kind == kindCount {
 		return m.Name
 	}
@@ -312,6 +321,9 @@ func (e *noDelivery) Is(target error) bool { return target == ErrNoDelivery }
 // Value reads the metric from one result. A metric that has no samples in
 // r is an error wrapping ErrNoSamples, never 0.
 func (m Metric) Value(r *Result) (float64, error) {
+	if m.Phase != "" {
+		return m.phaseValue(r)
+	}
 	if m.kind != kindLatency && r.Asked() == 0 {
 		return 0, errNoSamples("the run was asked for no operation in its measured period")
 	}
@@ -402,6 +414,9 @@ func newMergedHistograms(runs []*Result) *mergedHistograms {
 func (mh *mergedHistograms) value(m Metric) (v float64, ok bool, err error) {
 	if m.kind != kindLatency {
 		return 0, false, nil
+	}
+	if m.Phase != "" {
+		return mh.phaseValue(m)
 	}
 	key := m.Latency
 	sum := mh.byKind[key]

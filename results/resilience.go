@@ -48,6 +48,10 @@ type Resilience struct {
 	// what never arrived, and what arrived more than once.
 	Lost       int64 `json:"lost"`
 	Duplicates int64 `json:"duplicates"`
+	// Findings are what the transport found out about its far side's
+	// faults, in sentences: how its clients recovered from a broker that
+	// went away, what a broker restart kept and dropped.
+	Findings []string `json:"findings,omitempty"`
 }
 
 // Phase is the figures of one phase of a run with faults.
@@ -68,6 +72,9 @@ type Phase struct {
 	// BacklogPeak is the most messages waiting (sent, not yet received)
 	// seen in the phase, sampled every 100 ms; nil when not measurable.
 	BacklogPeak *int64 `json:"backlog_peak,omitempty"`
+	// Retries counts the attempts of the phase's operations, in runs
+	// with retries.
+	Retries *RetryCounts `json:"retries,omitempty"`
 }
 
 // ErrorRate is the share of the phase's operations that failed (0–1).

@@ -149,7 +149,11 @@ func writeResilienceText(w io.Writer, r *Result) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\n  faults     %s\n", r.FaultsLine())
-	fmt.Fprintf(w, "  recovered  %s\n\n", r.RecoveryLine())
+	fmt.Fprintf(w, "  recovered  %s\n", r.RecoveryLine())
+	for _, f := range r.Resilience.Findings {
+		fmt.Fprintf(w, "  finding    %s\n", f)
+	}
+	fmt.Fprintln(w)
 	header, rows := r.resilienceTable()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  %s\n", strings.Join(header, "\t"))
@@ -164,6 +168,9 @@ func writeResilienceMarkdown(w io.Writer, r *Result) {
 		return
 	}
 	fmt.Fprintf(w, "\n| faults | %s |\n|---|---|\n| recovered | %s |\n", escapeMD(r.FaultsLine()), escapeMD(r.RecoveryLine()))
+	for _, f := range r.Resilience.Findings {
+		fmt.Fprintf(w, "| finding | %s |\n", escapeMD(f))
+	}
 	header, rows := r.resilienceTable()
 	fmt.Fprintf(w, "\n| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
 	for _, row := range rows {

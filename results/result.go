@@ -32,6 +32,11 @@ const (
 	Publish = "publish"
 	// EndToEnd is from the intended send time to the moment a consumer received the message.
 	EndToEnd = "end_to_end"
+	// EndToEndService is from the actual send to the moment a message's
+	// output arrived from the service under test (pipeline runs): the
+	// time through the service without the time the load generator was
+	// late, as Service is to Response.
+	EndToEndService = "end_to_end_service"
 )
 
 // Load modes.
@@ -90,6 +95,9 @@ type Result struct {
 	Throughput  Throughput          `json:"throughput"`
 	Latency     map[string]*Latency `json:"latency"`
 	Timeline    []TimelinePoint     `json:"timeline"`
+	// Requests splits a run of requests to a user's own endpoints by kind
+	// of request (see RequestKind); absent for other runs.
+	Requests []RequestKind `json:"requests,omitempty"`
 
 	// Subscribers has one entry per consumer group (event transport).
 	Subscribers []Subscriber `json:"subscribers,omitempty"`
@@ -103,6 +111,9 @@ type Result struct {
 	// Search is set when the run searched for the highest sustainable
 	// rate (run --find-max): every step, and the rate found.
 	Search *Search `json:"search,omitempty"`
+	// Retries is the callers' retry policy and what it did (--retries);
+	// absent from runs without retries.
+	Retries *Retries `json:"retries,omitempty"`
 	// Resources is what the commsbench process itself used during the run.
 	Resources *Resources `json:"resources,omitempty"`
 	// Notes are plain sentences a reader must see beside the numbers
@@ -211,6 +222,10 @@ type Delivery struct {
 	// malformed or invalid (typed encodings): rejected without requeue,
 	// dead-lettered where the queue has a dead-letter exchange.
 	Invalid int64 `json:"invalid,omitempty"`
+	// Uncorrelated outputs came back from a service under test (a
+	// pipeline run) without a correlation header that reads as one of
+	// the run's messages: missing, malformed or not made by commsbench.
+	Uncorrelated int64 `json:"uncorrelated,omitempty"`
 }
 
 // Unreachable is what the run saw of a target it could not reach.

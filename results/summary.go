@@ -16,7 +16,7 @@ const (
 )
 
 // latencyOrder is the order latencies are shown in; others follow sorted.
-var latencyOrder = []string{Response, Service, SendDelay, Publish, EndToEnd}
+var latencyOrder = []string{Response, Service, SendDelay, Publish, EndToEnd, EndToEndService}
 
 // LatencyNames returns the latency kinds of r in display order.
 func (r *Result) LatencyNames() []string {
@@ -210,7 +210,7 @@ func (r *Result) DeliverySummary() string {
 	for _, x := range []struct {
 		name string
 		v    int64
-	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}} {
+	}{{"nacked", d.Nacked}, {"returned", d.Returned}, {"redelivered", d.Redelivered}, {"outstanding", d.Outstanding}, {"out of order", d.OutOfOrder}, {"invalid", d.Invalid}, {"uncorrelated", d.Uncorrelated}} {
 		if x.v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", x.name, x.v))
 		}
@@ -271,6 +271,12 @@ func (r *Result) latencyLegend() []string {
 		}
 		lines = append(lines, "service: "+what)
 	}
+	if r.Latency[EndToEndService] != nil {
+		lines = append(lines, "end to end service: end to end from the actual send, without the send delay: the time through the service under test and its broker")
+	}
+	if r.Counts.Delivery != nil && r.Latency[EndToEndService] != nil {
+		lines[0] = "headline: end to end, from when a message was due to be sent to when the service under test's output for it arrived (the broker, the service and any queueing included)"
+	}
 	return lines
 }
 
@@ -300,6 +306,9 @@ func writeText(w io.Writer, r *Result) error {
 	}
 	if u := r.UnreachableSentence(); u != "" {
 		fmt.Fprintf(tw, "  unreachable\t%s\n", u)
+	}
+	if l := r.RetryLine(); l != "" {
+		fmt.Fprintf(tw, "  retries\t%s\n", l)
 	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(tw, "  delivery\t%s\n", d)
@@ -380,6 +389,9 @@ func writeMarkdown(w io.Writer, r *Result) error {
 	}
 	if u := r.UnreachableSentence(); u != "" {
 		fmt.Fprintf(w, "| unreachable | %s |\n", escapeMD(u))
+	}
+	if l := r.RetryLine(); l != "" {
+		fmt.Fprintf(w, "| retries | %s |\n", escapeMD(l))
 	}
 	if d := r.DeliverySummary(); d != "" {
 		fmt.Fprintf(w, "| delivery | %s |\n", escapeMD(d))

@@ -388,12 +388,18 @@ func (d *decoder) options(m *yaml.Node, path string) []Option {
 		case seen[k.Value] > 0:
 			d.fail(k, key, "given twice (first on line %d)", seen[k.Value])
 			continue
+		case v != nil && v.Kind == yaml.SequenceNode:
+			seen[k.Value] = k.Line
+			if list, ok := d.optionList(v, key); ok {
+				opts = append(opts, Option{Name: k.Value, List: list, IsList: true, Pos: d.pos(k)})
+			}
+			continue
 		case v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null":
 			what := "nothing"
 			if v != nil {
 				what = describe(v)
 			}
-			d.fail(k, key, "must be a single value (text, number, true/false or duration), not %s", what)
+			d.fail(k, key, "must be a single value (text, number, true/false or duration) or a list of them, not %s", what)
 			continue
 		}
 		seen[k.Value] = k.Line
@@ -623,6 +629,7 @@ func (d *decoder) phases(m *yaml.Node, path string, s *Suite) {
 	d.fields(m, path, map[string]func(*yaml.Node, string){
 		"same-load":  func(v *yaml.Node, key string) { s.SameLoad = d.phase(v, key, "rate") },
 		"saturation": func(v *yaml.Node, key string) { s.Saturation = d.phase(v, key, "concurrency") },
+		"resilience": func(v *yaml.Node, key string) { p := d.phase(v, key, "rate"); s.Resilience = &p },
 	})
 }
 
@@ -665,6 +672,20 @@ func (d *decoder) phase(m *yaml.Node, path, loadKey string) Phase {
 			default:
 				p.Concurrency = int(n)
 			}
+		}
+	}
+	if strings.HasSuffix(path, "resilience") {
+		handlers["fault"] = func(v *yaml.Node, key string) {
+			spec, ok := d.str(v, key)
+			if !ok {
+				return
+			}
+			f, err := fault.Parse(spec)
+			if err != nil {
+				d.fail(v, key, "%v", err)
+				return
+			}
+			p.Faults = []fault.Fault{f}
 		}
 	}
 	d.fields(m, path, handlers)

@@ -22,6 +22,7 @@ func FuzzParse(f *testing.F) {
 		"name: s\nphases: {same-load: {rate: 10}, saturation: {concurrency: 2}}\nscenarios:\n  - {name: a, transport: rest}\n",
 		"name: a\ntransport: rest\nfaults: [down@1s+1s, \"slow@0s+1s,delay=1ms\"]\n",
 		"name: a\ntransport: rest\nfaults: [down@1s+2s, down@2s+1s]\n",
+		"name: a\ntransport: rest\noptions:\n  header: [\"A: b\"]\n  mix: [{weight: 3, path: /x}, {w: &y [1, [2, *y]]}]\n",
 		"a: &x [*x]\n",
 		"name: *a\n",
 		"name: a\ntransport: rest\n<<: {load: {rate: 1}}\n",

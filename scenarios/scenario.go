@@ -83,7 +83,13 @@ type Scenario struct {
 type Option struct {
 	Name  string
 	Value string
-	Pos   Pos
+	// List holds the entries of an option written as a list, for a
+	// repeatable setting (header: ["A: b", "C: d"]); Value is then empty.
+	// An entry written as a mapping is that mapping in JSON, its values
+	// as text: the transport decodes it into its own typed form.
+	List   []string
+	IsList bool
+	Pos    Pos
 }
 
 // Errorf returns an error at the option's position, naming its key.
@@ -169,6 +175,10 @@ type Suite struct {
 	// scenario's own load, so that every scenario runs on equal terms.
 	SameLoad   Phase
 	Saturation Phase
+	// Resilience is the optional third phase: every scenario at the same
+	// offered load with its receiving side down for a window (Faults);
+	// a suite that sets it runs it unless the command line says not to.
+	Resilience *Phase
 	// Payload, when set (payload: in the file), replaces every scenario's
 	// own: one interaction over every mechanism, so that the comparison
 	// does not mix payload size in. Defaults.Payload only fills the unset.
@@ -206,6 +216,8 @@ type Phase struct {
 	Concurrency int
 	Duration    time.Duration
 	Warmup      *time.Duration
+	// Faults are the resilience phase's faults (fault: in the file).
+	Faults []fault.Fault
 }
 
 // Defaults are what a suite gives the scenarios that leave them unset.

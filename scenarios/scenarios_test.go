@@ -117,7 +117,10 @@ func TestBadFiles(t *testing.T) {
 		// A key given twice.
 		{"duplicate key", "name: a\ntransport: rest\nname: b\n", "bad.yaml:3: name: given twice (first on line 1)"},
 		// Options are single values.
-		{"option list", "name: a\ntransport: queue\noptions:\n  mode: [rpc, oneway]\n", "bad.yaml:4: options.mode: must be a single value"},
+		{"option mapping", "name: a\ntransport: queue\noptions:\n  mode: {rpc: oneway}\n", "bad.yaml:4: options.mode: must be a single value (text, number, true/false or duration) or a list of them, not a mapping"},
+		{"empty option list", "name: a\ntransport: rest\noptions:\n  header: []\n", "bad.yaml:4: options.header: an empty list"},
+		{"option list of lists", "name: a\ntransport: rest\noptions:\n  header: [[a]]\n", "options.header[0]: must be a single value or a mapping"},
+		{"option list entry with null", "name: a\ntransport: rest\noptions:\n  mix:\n    - {path: }\n", "options.mix[0].path: an empty value"},
 		// Options are named without dashes.
 		{"option dashes", "name: a\ntransport: queue\noptions:\n  --mode: rpc\n", "bad.yaml:4: options.--mode: write the flag's name without dashes (mode)"},
 		// Payload size and template together.
@@ -202,6 +205,7 @@ func TestDiskFiles(t *testing.T) {
 phases:
   same-load: {rate: 500, duration: 2s}
   saturation: {concurrency: 4}
+  resilience: {rate: 300, duration: 9s, fault: down@3s+3s}
 defaults:
   payload: {size: 2KiB}
   load: {timeout: 9s}
@@ -218,6 +222,9 @@ scenarios:
 	if suite.SameLoad.Rate != 500 || suite.SameLoad.Duration != 2*time.Second || suite.Saturation.Concurrency != 4 {
 		t.Errorf("phases %+v %+v", suite.SameLoad, suite.Saturation)
 	}
+	if r := suite.Resilience; r == nil || r.Rate != 300 || r.Duration != 9*time.Second || len(r.Faults) != 1 || r.Faults[0].String() != "down@3s+3s" {
+		t.Errorf("resilience phase %+v", r)
+	}
 	if len(suite.Scenarios) != 3 {
 		t.Fatalf("%d scenarios, want 3", len(suite.Scenarios))
 	}
@@ -231,8 +238,8 @@ scenarios:
 	if inline.Payload.Bytes() != 2048 || inline.Load.Timeout != 9*time.Second {
 		t.Errorf("inline entry: payload %d bytes, timeout %v; want the suite's defaults", inline.Payload.Bytes(), inline.Load.Timeout)
 	}
-	if !strings.HasSuffix(inline.Pos.String(), "suite.yaml:11") {
-		t.Errorf("inline entry at %s, want suite.yaml:11", inline.Pos)
+	if !strings.HasSuffix(inline.Pos.String(), "suite.yaml:12") {
+		t.Errorf("inline entry at %s, want suite.yaml:12", inline.Pos)
 	}
 
 	// A scenario file opened as a suite is a suite of one.
@@ -371,5 +378,41 @@ func TestInteractionSuiteSendsOneOrderEverywhere(t *testing.T) {
 				t.Errorf("the interaction suite does not send the order over %s as %s", tr, enc)
 			}
 		}
+	}
+}
+
+func TestListOptions(t *testing.T) {
+	doc, err := Parse("s.yaml", []byte(`name: a
+transport: rest
+options:
+  header: ["Authorization: Bearer x", "X-Id: {{uuid}}"]
+  mix:
+    - {weight: 3, method: GET, path: "/orders/{{rand 1 100}}"}
+    - weight: 1
+      method: POST
+      body_file: order.json
+      expect_status: 201
+      expect_json: [data.status=created]
+  method: GET
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := doc.Scenario.Options
+	if len(opts) != 3 || !opts[0].IsList || !opts[1].IsList || opts[2].IsList {
+		t.Fatalf("options %+v", opts)
+	}
+	if got := strings.Join(opts[0].List, "|"); got != "Authorization: Bearer x|X-Id: {{uuid}}" {
+		t.Errorf("header list %q", got)
+	}
+	want := []string{
+		`{"method":"GET","path":"/orders/{{rand 1 100}}","weight":"3"}`,
+		`{"body_file":"order.json","expect_json":["data.status=created"],"expect_status":"201","method":"POST","weight":"1"}`,
+	}
+	if strings.Join(opts[1].List, "\n") != strings.Join(want, "\n") {
+		t.Errorf("mix entries\n%s\nwant\n%s", strings.Join(opts[1].List, "\n"), strings.Join(want, "\n"))
+	}
+	if opts[1].Pos.Line != 5 {
+		t.Errorf("mix at line %d", opts[1].Pos.Line)
 	}
 }

@@ -6,7 +6,10 @@
 #
 # Chromium comes from Debian's package: apt-get install -y chromium.
 # Set CHROMIUM to use another binary, SIZE (WIDTHxHEIGHT, default
-# 1280x2000) for the window and so the screenshot.
+# 1280x2000) for the window and so the screenshot, and SECTION to the id
+# of one section to render alone (such as SECTION=resilience, the
+# timelines across a fault): the page is cut down to its styles and that
+# section, and the check fails when the report has no such section.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -39,6 +42,30 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log=$work/chromium.log
 url="file://$(cd "$(dirname "$report")" && pwd)/$(basename "$report")"
+
+# One section alone: the head (styles), the section from its heading to
+# the next one, and the end of the page.
+if [ -n "${SECTION:-}" ]; then
+	if ! grep -q "<h2 id=\"$SECTION\">" "$report"; then
+		echo "check-report: $report has no section with id $SECTION" >&2
+		exit 1
+	fi
+	awk -v id="$SECTION" '
+		/<body>/ { print; head = 0; next }
+		BEGIN { head = 1 }
+		head { print; next }
+		index($0, "<h2 id=\"" id "\">") { on = 1; print; next }
+		on && /<h2/ { on = 0 }
+		on { print }
+		END { print "</body>\n</html>" }
+	' "$report" >"$work/section.html"
+	charts=$(grep -o '<svg class="chart"' "$work/section.html" | wc -l)
+	if [ "$charts" -eq 0 ]; then
+		echo "check-report: section $SECTION of $report holds no chart" >&2
+		exit 1
+	fi
+	url="file://$work/section.html"
+fi
 rm -f "$png"
 
 # A fresh profile, no background traffic, and every host name resolving to

@@ -9,13 +9,17 @@
 //	down@5s+5s                          the receiving side is gone for 5 s, 5 s into the measurement
 //	slow@5s+10s,delay=20ms              it takes 20 ms longer per operation
 //	network@5s+5s,latency=50ms,jitter=10ms
+//	network@5s+5s,bandwidth=64          at most 64 KB/s on the path
+//	network@5s+5s,reset=100ms           connections reset 100 ms after they carry data
 //	broker-down@5s+3s                   every connection to the broker is cut
+//	broker-restart@5s+3s                the broker itself is stopped and started
 package fault
 
 import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,26 +34,33 @@ const (
 	Down Kind = "down"
 	// Slow: the receiving service takes Delay longer per operation.
 	Slow Kind = "slow"
-	// Network: latency and jitter on the path to the far side.
+	// Network: latency, jitter, a bandwidth limit or connection resets on
+	// the path to the far side.
 	Network Kind = "network"
-	// BrokerDown: every connection to the broker is cut.
+	// BrokerDown: every connection to the broker is cut, and new ones are
+	// refused, for the window.
 	BrokerDown Kind = "broker-down"
+	// BrokerRestart: the broker itself stops for the window and starts
+	// again.
+	BrokerRestart Kind = "broker-restart"
 )
 
 // Kinds lists every kind, in the order help shows them.
-func Kinds() []Kind { return []Kind{Down, Slow, Network, BrokerDown} }
+func Kinds() []Kind { return []Kind{Down, Slow, Network, BrokerDown, BrokerRestart} }
 
 // Limits of a spec: a fault is part of a measured run, which lasts
 // minutes at most; these bounds keep a typo from asking for a day.
 const (
 	MaxOffset = time.Hour
 	MaxDelay  = time.Minute
+	// MaxBandwidth bounds bandwidth= (KB/s): 10 GB/s is no limit at all.
+	MaxBandwidth = 10_000_000
 )
 
 // Grammar is the form of a spec, for usage messages.
 const Grammar = "KIND@START+DURATION[,KEY=VALUE...], such as down@5s+5s, slow@5s+10s,delay=20ms, " +
 	"network@5s+5s,latency=50ms,jitter=10ms or broker-down@5s+3s; START counts from the end of the warm-up; " +
-	"kinds: down, slow (delay=D), network (latency=D, jitter=D), broker-down"
+	"kinds: down, slow (delay=D), network (latency=D, jitter=D, bandwidth=KB/s, reset=D), broker-down, broker-restart"
 
 // Fault is one fault of a run.
 type Fault struct {
@@ -61,6 +72,11 @@ type Fault struct {
 	Delay time.Duration
 	// Latency and Jitter are what network adds to each packet's path.
 	Latency, Jitter time.Duration
+	// Bandwidth bounds the path in KB/s (0: no bound).
+	Bandwidth int64
+	// Reset: each connection on the path is reset this long after it
+	// carries data during the window (0: none).
+	Reset time.Duration
 }
 
 // End is when the fault ends, from the start of the measured period.
@@ -71,8 +87,8 @@ func (f Fault) Params() map[string]string {
 	p := map[string]string{}
 	ps, _ := paramsOf(f.Kind)
 	for _, d := range ps {
-		if v := *d.field(&f); v != 0 {
-			p[d.name] = v.String()
+		if v, set := d.get(&f); set {
+			p[d.name] = v
 		}
 	}
 	return p
@@ -84,34 +100,81 @@ func (f Fault) String() string {
 	fmt.Fprintf(&b, "%s@%s+%s", f.Kind, f.Start, f.Duration)
 	ps, _ := paramsOf(f.Kind)
 	for _, d := range ps {
-		if v := *d.field(&f); v != 0 {
+		if v, set := d.get(&f); set {
 			fmt.Fprintf(&b, ",%s=%s", d.name, v)
 		}
 	}
 	return b.String()
 }
 
-// param is one parameter a kind takes.
+// param is one parameter a kind takes: a duration, or a whole number
+// (count) of the unit its help names.
 type param struct {
 	name     string
 	required bool
-	field    func(*Fault) *time.Duration
+	dur      func(*Fault) *time.Duration
+	count    func(*Fault) *int64
+}
+
+// get is the parameter's value as written, and whether it is set.
+func (p param) get(f *Fault) (string, bool) {
+	if p.count != nil {
+		v := *p.count(f)
+		return strconv.FormatInt(v, 10), v != 0
+	}
+	v := *p.dur(f)
+	return v.String(), v != 0
+}
+
+// set reads the parameter's value into f.
+func (p param) set(f *Fault, v string) error {
+	if p.count != nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch {
+		case err != nil:
+			return fmt.Errorf("not a whole number (KB/s, such as 64)")
+		case n < 1:
+			return fmt.Errorf("must be positive")
+		case n > MaxBandwidth:
+			return fmt.Errorf("is at most %d", MaxBandwidth)
+		}
+		*p.count(f) = n
+		return nil
+	}
+	d, err := duration(v, 1)
+	if err != nil {
+		return err
+	}
+	if d > MaxDelay {
+		return fmt.Errorf("is at most %s", MaxDelay)
+	}
+	*p.dur(f) = d
+	return nil
+}
+
+func (p param) help() string {
+	if p.count != nil {
+		return p.name + "=KB/s"
+	}
+	return p.name + "=DURATION"
 }
 
 // paramsOf returns the parameters kind k takes, in the order String
 // writes them, and whether k is a kind at all.
 func paramsOf(k Kind) ([]param, bool) {
 	switch k {
-	case Down, BrokerDown:
+	case Down, BrokerDown, BrokerRestart:
 		return nil, true
 	case Slow:
 		return []param{
-			{name: "delay", required: true, field: func(f *Fault) *time.Duration { return &f.Delay }},
+			{name: "delay", required: true, dur: func(f *Fault) *time.Duration { return &f.Delay }},
 		}, true
 	case Network:
 		return []param{
-			{name: "latency", field: func(f *Fault) *time.Duration { return &f.Latency }},
-			{name: "jitter", field: func(f *Fault) *time.Duration { return &f.Jitter }},
+			{name: "latency", dur: func(f *Fault) *time.Duration { return &f.Latency }},
+			{name: "jitter", dur: func(f *Fault) *time.Duration { return &f.Jitter }},
+			{name: "bandwidth", count: func(f *Fault) *int64 { return &f.Bandwidth }},
+			{name: "reset", dur: func(f *Fault) *time.Duration { return &f.Reset }},
 		}, true
 	}
 	return nil, false
@@ -173,23 +236,18 @@ func Parse(spec string) (Fault, error) {
 				return bad("%s is given twice", k)
 			}
 			seen[k] = true
-			d, err := duration(v, 1)
-			if err != nil {
+			if err := kp[i].set(&f, v); err != nil {
 				return bad("%s %q: %v", k, v, err)
 			}
-			if d > MaxDelay {
-				return bad("%s is at most %s", k, MaxDelay)
-			}
-			*kp[i].field(&f) = d
 		}
 	}
 	for _, p := range kp {
 		if p.required && !seen[p.name] {
-			return bad("%s needs %s=DURATION", f.Kind, p.name)
+			return bad("%s needs %s", f.Kind, p.help())
 		}
 	}
 	if f.Kind == Network && len(seen) == 0 {
-		return bad("network needs latency=D or jitter=D")
+		return bad("network needs latency=D, jitter=D, bandwidth=KB/s or reset=D")
 	}
 	return f, nil
 }
@@ -224,7 +282,7 @@ func paramList(ps []param) string {
 	}
 	var names []string
 	for _, p := range ps {
-		names = append(names, p.name+"=DURATION")
+		names = append(names, p.help())
 	}
 	return strings.Join(names, " and ")
 }

@@ -17,6 +17,10 @@ func TestParse(t *testing.T) {
 		{"slow@5s+10s,delay=20ms", Fault{Kind: Slow, Start: 5 * time.Second, Duration: 10 * time.Second, Delay: 20 * time.Millisecond}},
 		{"network@5s+5s,latency=50ms,jitter=10ms", Fault{Kind: Network, Start: 5 * time.Second, Duration: 5 * time.Second, Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond}},
 		{"broker-down@5s+3s", Fault{Kind: BrokerDown, Start: 5 * time.Second, Duration: 3 * time.Second}},
+		{"broker-restart@2s+1s", Fault{Kind: BrokerRestart, Start: 2 * time.Second, Duration: time.Second}},
+		// Bandwidth in KB/s and resets on the path.
+		{"network@1s+2s,bandwidth=64", Fault{Kind: Network, Start: time.Second, Duration: 2 * time.Second, Bandwidth: 64}},
+		{"network@1s+2s,reset=100ms,latency=5ms", Fault{Kind: Network, Start: time.Second, Duration: 2 * time.Second, Reset: 100 * time.Millisecond, Latency: 5 * time.Millisecond}},
 		// A fault may start with the measurement.
 		{"down@0s+1s", Fault{Kind: Down, Duration: time.Second}},
 		// Parameters in any order; network takes either.
@@ -59,6 +63,12 @@ func TestParseRefuses(t *testing.T) {
 		{"slow@1s+1s,delay=2m", "at most 1m0s"},
 		{"slow@1s+1s,latency=1ms", "slow takes delay=DURATION"},
 		{"network@1s+1s", "network needs latency"},
+		{"network@1s+1s,bandwidth=0", "must be positive"},
+		{"network@1s+1s,bandwidth=1.5", "not a whole number"},
+		{"network@1s+1s,bandwidth=99999999999", "at most 10000000"},
+		{"network@1s+1s,reset=-1s", "must be positive"},
+		{"broker-restart@1s+1s,delay=1ms", "broker-restart takes no parameters"},
+		{"slow@1s+1s,bandwidth=1", "slow takes delay=DURATION"},
 	} {
 		_, err := Parse(c.spec)
 		var se *SpecError
@@ -154,7 +164,7 @@ func TestRefusal(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"down@5s+5s", "slow@5s+10s,delay=20ms", "network@5s+5s,latency=50ms,jitter=10ms",
-		"broker-down@5s+3s", "down@1s", "slow@1s+1s,delay=1ms,delay=2ms", "@+,=", "down@0s+1ns",
+		"broker-down@5s+3s", "broker-restart@1s+2s", "network@1s+1s,bandwidth=64,reset=10ms", "network@1s+1s,bandwidth=-1", "down@1s", "slow@1s+1s,delay=1ms,delay=2ms", "@+,=", "down@0s+1ns",
 	} {
 		f.Add(s)
 	}

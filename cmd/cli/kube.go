@@ -290,7 +290,7 @@ func runKubeJob(ctx context.Context, f *Factory, o *kubeOptions, c *kube.Collect
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("merge the shards: %w", err)}
 	}
-	merged.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	merged.Command = results.RedactArgs(f.Args)
 	format := o.Format
 	if format == "" {
 		format = results.FormatText

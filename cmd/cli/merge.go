@@ -80,7 +80,7 @@ func runMerge(f *Factory, o *mergeOptions, args []string) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("merge: %w", err)}
 	}
-	merged.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	merged.Command = results.RedactArgs(f.Args)
 	if err := writeRunOutputs(f, runOutput{Out: o.Out, Format: o.Format, Quiet: o.Quiet}, merged); err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}

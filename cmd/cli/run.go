@@ -54,6 +54,8 @@ type RunOptions struct {
 	Count int
 	// Faults are --fault, or a scenario's faults: (see run_faults.go).
 	Faults faultList
+	// Retry is --retries and --retry-backoff (see run_retries.go).
+	Retry retryFlags
 	// Dist makes the run a shard of a load (see run_shard.go).
 	Dist shardFlags
 	// Search makes the run a search for the highest sustainable rate
@@ -70,6 +72,7 @@ func newRunOptions() *RunOptions {
 		Payload:  defaultPayload,
 		Format:   results.FormatText,
 		Count:    1,
+		Retry:    retryFlags{Backoff: defaultRetryBackoff},
 	}
 }
 
@@ -91,6 +94,7 @@ func (o *RunOptions) addFlags(fl *pflag.FlagSet) {
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no summary and no progress line")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole process during the run (go tool pprof FILE), to see where the time goes")
 	fl.Var(&o.Faults, "fault", faultUsage)
+	o.Retry.addFlags(fl)
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
 	o.Dist.addFlags(fl)
 	o.Search.addFlags(fl)
@@ -186,6 +190,10 @@ func executeOne(parent context.Context, f *Factory, req *runRequest, progress fu
 		if rerr := runError(parent, finisher); rerr != nil {
 			err = rerr
 		}
+		if transport.IsUsage(err) {
+			// A mistake the far side revealed: a method it does not have.
+			return nil, &ExitError{Code: ExitUsage, Err: err}
+		}
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	req.record(f, res, run)
@@ -228,7 +236,7 @@ func (req *runRequest) record(f *Factory, res *results.Result, run transport.Run
 	res.Scenario = req.Scenario
 	res.Phase = req.Phase
 	res.Env = results.CurrentEnv()
-	res.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	res.Command = results.RedactArgs(f.Args)
 	res.Options = req.Config.Record(run)
 	if res.Options == nil {
 		res.Options = map[string]any{}

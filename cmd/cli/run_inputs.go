@@ -70,6 +70,7 @@ func (in *runInputs) addFlags(fs *pflag.FlagSet) {
 	for _, name := range in.t.Shared.Hidden {
 		_ = fs.MarkHidden(name)
 	}
+	hideRetries(in.t, fs)
 	for _, o := range in.opts {
 		addOptionFlag(fs, o)
 	}
@@ -99,7 +100,7 @@ func reservedOption(name string) (string, bool) {
 	case "fault":
 		return "write faults as a list under faults:", true
 	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id",
-		"find-max", "max-p99", "find-max-steps", "find-max-time":
+		"retries", "retry-backoff", "find-max", "max-p99", "find-max-steps", "find-max-time":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
 	return "", false
@@ -134,6 +135,26 @@ func (in *runInputs) setOption(name, value string) error {
 	return nil
 }
 
+// setListOption sets a repeatable transport option from a scenario's
+// list, entry by entry; an option that takes one value refuses a list.
+func (in *runInputs) setListOption(name string, list []string) error {
+	o := transport.Find(in.opts, name)
+	if o != nil && !o.Hidden {
+		if _, ok := o.Value.(transport.Repeatable); !ok {
+			return errors.New("takes a single value, not a list")
+		}
+	}
+	for i, v := range list {
+		if err := in.setOption(name, v); err != nil {
+			if o == nil {
+				return err
+			}
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // badValueError is a value an option does not take.
 type badValueError struct {
 	value string
@@ -149,6 +170,12 @@ func (in *runInputs) applyScenario(sc *scenarios.Scenario) error {
 	for _, o := range sc.Options {
 		if why, reserved := reservedOption(o.Name); reserved {
 			errs = append(errs, o.Errorf("%s", why))
+			continue
+		}
+		if o.IsList {
+			if err := in.setListOption(o.Name, o.List); err != nil {
+				errs = append(errs, o.Errorf("%v", err))
+			}
 			continue
 		}
 		if err := in.setOption(o.Name, o.Value); err != nil {
@@ -269,6 +296,9 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 	if err := checkFaults(in.t, o.Faults.faults, o); err != nil {
 		return nil, err
 	}
+	if err := checkRetries(in.t, o.Retry, in.changed); err != nil {
+		return nil, err
+	}
 	req := &runRequest{
 		Transport: in.t,
 		Config:    in.cfg,
@@ -314,6 +344,8 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		PayloadBytes: req.Run.PayloadBytes,
 		Connections:  req.Run.Connections,
 		Faults:       req.Run.Faults,
+		Retries:      o.Retry.Retries,
+		RetryBackoff: o.Retry.Backoff,
 	}
 	if err := req.distribute(f.Now(), o); err != nil {
 		return nil, err

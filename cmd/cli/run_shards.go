@@ -189,7 +189,7 @@ func mergeShards(ctx context.Context, f *Factory, req *runRequest, shards []*sha
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("merge the shards: %w", err)}
 	}
-	merged.Command = results.RedactSecrets(strings.Join(f.Args, " "))
+	merged.Command = results.RedactArgs(f.Args)
 	if werr := writeRunOutputs(f, req.Output, merged); werr != nil {
 		return &ExitError{Code: ExitFailure, Err: werr}
 	}

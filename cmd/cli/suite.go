@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/report"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/scenarios"
@@ -59,6 +60,7 @@ type suiteOptions struct {
 	Saturation string
 	MaxP99     time.Duration
 	Steps      int
+	Resilience resilienceFlags
 }
 
 // suitePhase is one phase as run: the load it gives every scenario.
@@ -76,6 +78,9 @@ type suitePhase struct {
 	search bool
 	steps  int
 	maxP99 time.Duration
+	// faults are the resilience phase's (none in the others, whatever
+	// the scenario says, so that every scenario runs on equal terms).
+	faults []fault.Fault
 }
 
 // apply replaces a scenario's own load with the phase's.
@@ -87,12 +92,15 @@ func (p suitePhase) apply(in *runInputs) {
 	in.given["concurrency"], in.given["requests"] = p.workers > 0, false
 	s.Label = in.scenario + "/" + p.name
 	s.Quiet = true
+	s.Faults = faultList{faults: p.faults}
 }
 
 // suiteEntry is one scenario of the suite, ready to run.
 type suiteEntry struct {
 	sc  *scenarios.Scenario
-	req [2]*runRequest // per phase
+	req []*runRequest // per phase; nil where the scenario does not run it
+	// skip says why the scenario does not run a phase.
+	skip []string
 }
 
 // NewCmdSuite is "commsbench suite [NAME|FILE]".
@@ -103,8 +111,8 @@ func NewCmdSuite(f *Factory) *cobra.Command {
 		Short: "Run every scenario of a suite side by side and print the trade-off table",
 		Long: `Run every scenario of a suite (default: the built-in microservices suite: REST,
 gRPC, a RabbitMQ queue one-way and request-reply, and a Kafka event stream with
-two subscribers) in two phases, then print the trade-off table and a few plain
-sentences drawn from the measured numbers.
+two subscribers) in two phases, and a third on demand, then print the
+trade-off table and a few plain sentences drawn from the measured numbers.
 
   1. same load: every scenario at the same offered load, open loop at --rate,
      to compare latency on equal terms;
@@ -116,7 +124,11 @@ sentences drawn from the measured numbers.
      here) each; the table shows the rate found and the p99 there. With
      --saturation closed, a closed loop of --concurrency workers instead, as
      older versions did: for an asynchronous mechanism that measures the
-     round trips of its confirms, not its capacity.
+     round trips of its confirms, not its capacity;
+  3. resilience (with --resilience, or when the suite file sets phases:
+     resilience:): every scenario at the same-load rate with its receiving
+     side down for the middle third of 15 s (--resilience-fault and
+     --resilience-duration change that); --resilience=only runs it alone.
 
 A phase's rate, workers, duration and warm-up come from the flags, else from
 the suite file, else from the defaults; they override the scenarios' own load
@@ -132,6 +144,7 @@ or scenario files, 130 interrupted, 143 stopped by SIGTERM.`,
   commsbench suite --duration 2s --report report.html
   commsbench suite my-suite.yaml --rate 500 --concurrency 32
   commsbench suite --set amqp-url=amqp://bench:secret@10.0.0.5:5672/ --strict
+  commsbench suite --saturation closed --resilience
   commsbench suite order-inventory-queue        # one scenario, both phases`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -161,6 +174,7 @@ or scenario files, 130 interrupted, 143 stopped by SIGTERM.`,
 	fl.BoolVar(&o.Strict, "strict", false, "exit 1 when a scenario was skipped because its broker did not answer")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress, only the table")
 	fl.BoolVar(&o.SamePayload, "same-payload", false, "give every scenario one payload: the suite file's payload:, else the first scenario's, so that payload size is not mixed into the comparison")
+	o.Resilience.addFlags(fl)
 	fl.StringArrayVar(&o.Set, "set", nil, "NAME=VALUE: set a transport option (a run flag such as amqp-url, brokers, containers or prefetch) for every scenario whose transport has it; repeatable")
 	return cmd
 }
@@ -278,17 +292,21 @@ func (o *suiteOptions) settings(ts []transport.Transport) (map[string][]setting,
 
 // prepare checks every scenario and builds its run requests, so that a
 // mistake in any scenario or flag shows before the first run starts.
-func prepare(f *Factory, s *scenarios.Suite, phases [2]suitePhase, set map[string][]setting) ([]*suiteEntry, error) {
+func prepare(f *Factory, s *scenarios.Suite, phases []suitePhase, set map[string][]setting) ([]*suiteEntry, error) {
 	var entries []*suiteEntry
 	var errs []error
 	for _, sc := range s.Scenarios {
-		e := &suiteEntry{sc: sc}
+		e := &suiteEntry{sc: sc, req: make([]*runRequest, len(phases)), skip: make([]string, len(phases))}
 		entries = append(entries, e)
 		for i, ph := range phases {
 			in, err := scenarioInputs(sc, nil)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("scenario %s:\n%w", sc.Name, err))
 				break
+			}
+			if ok, why := ph.takes(in.t); !ok {
+				e.skip[i] = why
+				continue
 			}
 			ph.apply(in)
 			for _, st := range set[sc.Transport] {
@@ -316,10 +334,23 @@ func prepare(f *Factory, s *scenarios.Suite, phases [2]suitePhase, set map[strin
 	return entries, nil
 }
 
+// first is the scenario's first run request.
+func (e *suiteEntry) first() *runRequest {
+	for _, r := range e.req {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
 // brokerSkip says why a scenario cannot run here, and what to do about it,
 // when the broker it needs does not answer. It only dials: the run itself
 // reports any other problem.
 func brokerSkip(ctx context.Context, f *Factory, req *runRequest) (reason, fix string) {
+	if req == nil {
+		return "", ""
+	}
 	if req.Containers.On {
 		return "", "" // the run checks for a Docker engine itself, within seconds
 	}
@@ -362,7 +393,11 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	if o.SamePayload {
 		suite.SamePayload()
 	}
-	phases, err := o.phases(cmd, suite)
+	two, err := o.phases(cmd, suite)
+	if err != nil {
+		return err
+	}
+	phases, err := o.Resilience.plan(cmd, suite, two)
 	if err != nil {
 		return err
 	}
@@ -396,6 +431,9 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	var files int
 	var messages []string
 	interrupted := false
+	// notApplicable are the scenarios no phase of the suite applies to:
+	// skipped, but not for --strict to fail on.
+	notApplicable := map[string]bool{}
 	for i, e := range entries {
 		row := report.Row{Scenario: e.sc.Name, Transport: e.sc.Transport}
 		if interrupted {
@@ -403,7 +441,16 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 			rows[i] = row
 			continue
 		}
-		if reason, fix := brokerSkip(ctx, f, e.req[0]); reason != "" {
+		if e.first() == nil {
+			// No phase of the suite applies to it (a resilience phase
+			// alone, of a transport that takes no faults).
+			row.Skipped = strings.Join(slices.DeleteFunc(slices.Clone(e.skip), func(s string) bool { return s == "" }), "; ")
+			notApplicable[e.sc.Name] = true
+			rows[i] = row
+			prog.finished(i, "", nil, "skipped: "+row.Skipped)
+			continue
+		}
+		if reason, fix := brokerSkip(ctx, f, e.first()); reason != "" {
 			row.Skipped, row.Fix = reason, fix
 			rows[i] = row
 			prog.finished(i, "", nil, "skipped: "+reason)
@@ -412,6 +459,12 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 		for p, ph := range phases {
 			path := filepath.Join(dir, e.sc.Name+"."+ph.name+".json")
 			req := e.req[p]
+			if req == nil {
+				if e.skip[p] != "" && e.first() != nil {
+					messages = append(messages, fmt.Sprintf("%s: %s", e.sc.Name, e.skip[p]))
+				}
+				continue
+			}
 			req.Output.Out = path
 			var errOut bytes.Buffer
 			sub := *f
@@ -437,25 +490,16 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 					row.Fix = "start a Docker engine (or set DOCKER_HOST), or leave out --set containers=true to use a broker you run"
 				}
 			}
-			if p == 0 {
-				row.SameLoad = got
-			} else {
-				row.Saturation = got
-			}
 			errText := ""
 			if err != nil && row.Skipped == "" {
 				errText = err.Error()
-				if p == 0 {
-					row.SameLoadErr = errText
-				} else {
-					row.SaturationErr = errText
-				}
 			}
+			setPhase(&row, ph.name, got, errText)
 			prog.finished(i, ph.title, got, errText)
 			if interrupted || row.Skipped != "" {
 				break
 			}
-			if got == nil && p == 0 {
+			if got == nil && ph.name == report.SameLoad {
 				row.SaturationErr = "not run: the same-load phase failed"
 				break
 			}
@@ -494,7 +538,7 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 			Title:     "commsbench suite " + suite.Name,
 			Generated: f.Now(),
 			Rows:      rows,
-			Commands:  []string{results.RedactSecrets(strings.Join(f.Args, " "))},
+			Commands:  []string{results.RedactArgs(f.Args)},
 		}); err != nil {
 			return &ExitError{Code: ExitFailure, Err: err}
 		}
@@ -506,9 +550,9 @@ func runSuite(cmd *cobra.Command, f *Factory, o *suiteOptions, ref string) error
 	var failed, skipped []string
 	for _, r := range rows {
 		switch {
-		case r.Skipped != "":
+		case r.Skipped != "" && !notApplicable[r.Scenario]:
 			skipped = append(skipped, r.Scenario)
-		case r.SameLoadErr != "" || r.SaturationErr != "":
+		case r.SameLoadErr != "" || r.SaturationErr != "" || r.ResilienceErr != "":
 			failed = append(failed, r.Scenario)
 		}
 	}

@@ -18,10 +18,10 @@ import (
 type suiteProgress struct {
 	liveLine
 	suite  *scenarios.Suite
-	phases [2]suitePhase
+	phases []suitePhase
 }
 
-func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases [2]suitePhase) *suiteProgress {
+func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases []suitePhase) *suiteProgress {
 	if quiet || !f.IO.ErrTTY {
 		return nil
 	}
@@ -44,9 +44,17 @@ func (p *suiteProgress) start() {
 	for _, s := range p.suite.Scenarios {
 		names = append(names, s.Name)
 	}
-	per := p.phases[0].duration() + p.phases[1].duration()
-	fmt.Fprintf(p.w, "suite %s: %d %s × 2 phases (%s; %s), up to %s\n  %s\n",
-		p.suite.Name, len(names), pluralS(len(names), "scenario"), phaseSummary(p.phases[0]), phaseSummary(p.phases[1]),
+	var per time.Duration
+	bound := "at least"
+	for _, ph := range p.phases {
+		per += ph.duration()
+		if ph.search {
+			bound = "up to" // a search may stop before its last step
+		}
+	}
+	fmt.Fprintf(p.w, "suite %s: %d %s × %d %s (%s), %s %s\n  %s\n",
+		p.suite.Name, len(names), pluralS(len(names), "scenario"), len(p.phases), pluralS(len(p.phases), "phase"), phaseTitles(p.phases),
+		bound,
 		time.Duration(len(names))*per, strings.Join(names, ", "))
 }
 
@@ -66,7 +74,11 @@ func (p *suiteProgress) callback(i, ph int) func(bench.Progress) {
 		return nil
 	}
 	name := p.suite.Scenarios[i].Name
-	prefix := fmt.Sprintf("  [%d/%d] %s · %s", i+1, len(p.suite.Scenarios), name, p.phases[ph].title)
+	title := ""
+	if ph < len(p.phases) {
+		title = p.phases[ph].title
+	}
+	prefix := fmt.Sprintf("  [%d/%d] %s · %s", i+1, len(p.suite.Scenarios), name, title)
 	return func(s bench.Progress) {
 		var line string
 		if s.Warmup {

@@ -40,7 +40,7 @@ func TestBuiltinScenariosMatchTheRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := prepare(f, suite, phases, nil)
+	entries, err := prepare(f, suite, phases[:], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestBuiltinScenariosMatchTheRunFlags(t *testing.T) {
 	if phases, err = o.phases(cmd, suite); err != nil {
 		t.Fatal(err)
 	}
-	if entries, err = prepare(f, suite, phases, nil); err != nil {
+	if entries, err = prepare(f, suite, phases[:], nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {

@@ -12,6 +12,8 @@ var targetSupport = map[string]bool{
 	"targets/registry":   true, // the one list of transports
 	"targets/containers": true, // brokers started in Docker for a run
 	"targets/messages":   true, // the typed messages every transport may encode
+	"targets/tmpl":       true, // the template language of requests to a user's service
+	"targets/correlate":  true, // matching a service's outputs with a run's inputs
 }
 
 // TestDependenciesPointOneWay holds the layering: results is a leaf, the
@@ -89,7 +91,7 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 		return in("results"), true
 	case "scenarios", "targets/transport", "targets/containers":
 		return in("bench", "bench/fault", "results"), true
-	case "targets/messages":
+	case "targets/messages", "targets/tmpl", "targets/correlate":
 		return in(), true
 	case "targets/registry":
 		return func(dep string) bool { return dep == "targets/transport" || transports[dep] }, true
@@ -101,6 +103,10 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 	if strings.HasPrefix(pkg, "scripts/") {
 		return in(), true
 	}
+	if strings.HasPrefix(pkg, "examples/") {
+		// A stand-in for a user's service: it knows nothing of commsbench.
+		return func(dep string) bool { return strings.HasPrefix(dep, "examples/") }, true
+	}
 	if own, ok := transportOf(pkg); ok {
 		// A transport: the engine, the schema, the descriptor type, the
 		// messages and its own packages; never another transport.
@@ -108,7 +114,7 @@ func layer(pkg string, transports map[string]bool) (func(dep string) bool, bool)
 			if d, isT := transportOf(dep); isT {
 				return d == own
 			}
-			return in("bench", "bench/fault", "results", "targets/transport", "targets/messages")(dep)
+			return in("bench", "bench/fault", "results", "targets/transport", "targets/messages", "targets/tmpl", "targets/correlate")(dep)
 		}, true
 	}
 	return nil, false
@@ -127,6 +133,10 @@ func TestLayerRules(t *testing.T) {
 		{"targets/rest", "targets/containers", false}, // containers wrap transports, not the reverse
 		{"targets/rest", "targets/messages", true},
 		{"targets/messages", "bench", false}, // the messages know no engine
+		{"targets/queue", "targets/correlate", true},
+		{"targets/correlate", "targets/transport", false},
+		{"examples/orders", "examples/orders/ordersv1", true},
+		{"examples/orders", "targets/correlate", false}, // a user's service knows nothing of commsbench
 		{"targets/rest", "cmd/cli", false},
 		{"bench", "targets/rest", false},
 		{"results", "bench", false},

@@ -48,7 +48,9 @@ func TestScripts(t *testing.T) {
 func commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"bgserve":     cmdBgserve,
+		"relay":       cmdRelay,
 		"exits":       cmdExits,
+		"ordersvc":    cmdOrdersvc,
 		"resultcheck": cmdResultcheck,
 		"sleep":       cmdSleep,
 		"terminate":   cmdTerminate,

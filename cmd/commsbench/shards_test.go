@@ -48,7 +48,7 @@ func runCommsbench(t *testing.T, out string, args ...string) *results.Result {
 }
 
 // TestShardsMeasureWhatOneGeneratorMeasures runs one load at rate R from
-// one process and from two shards (run --shards 2) against a target with
+// one process and from N = 2 and 4 shards (run --shards N) against a target with
 // a fixed delay: the merged result must ask for exactly the same
 // operations, per second of the same timeline, and see the same latency.
 //
@@ -66,38 +66,42 @@ func TestShardsMeasureWhatOneGeneratorMeasures(t *testing.T) {
 	const delay = 10 * time.Millisecond
 	target := fixedDelayEcho(t, delay)
 	load := []string{"run", "rest", "--target", target, "--rate", "600", "--duration", "3s", "--warmup", "500ms", "--concurrency", "100"}
-	const attempts = 3
-	for a := 1; ; a++ {
-		dir := t.TempDir()
-		single := runCommsbench(t, filepath.Join(dir, "single.json"), load...)
-		merged := runCommsbench(t, filepath.Join(dir, "merged.json"), append(load, "--shards", "2")...)
-		checkShardCounts(t, single, merged)
-		diffs := latencyDiffs(single, merged, delay)
-		if len(diffs) == 0 {
-			return
-		}
-		if raceDetector {
-			// Counts were checked; latency under the race detector
-			// measures the detector.
-			t.Logf("latency not compared under the race detector: %v", diffs)
-			return
-		}
-		if a == attempts {
-			for _, d := range diffs {
-				t.Error(d)
+	for _, shards := range []int{2, 4} {
+		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) {
+			const attempts = 3
+			for a := 1; ; a++ {
+				dir := t.TempDir()
+				single := runCommsbench(t, filepath.Join(dir, "single.json"), load...)
+				merged := runCommsbench(t, filepath.Join(dir, "merged.json"), append(load, "--shards", fmt.Sprint(shards))...)
+				checkShardCounts(t, single, merged, shards)
+				diffs := latencyDiffs(single, merged, delay)
+				if len(diffs) == 0 {
+					return
+				}
+				if raceDetector {
+					// Counts were checked; latency under the race detector
+					// measures the detector.
+					t.Logf("latency not compared under the race detector: %v", diffs)
+					return
+				}
+				if a == attempts {
+					for _, d := range diffs {
+						t.Error(d)
+					}
+					return
+				}
+				t.Logf("attempt %d of %d differs (%v); trying again", a, attempts, diffs)
 			}
-			return
-		}
-		t.Logf("attempt %d of %d differs (%v); trying again", a, attempts, diffs)
+		})
 	}
 }
 
 // checkShardCounts checks what must hold exactly: both ask for the same
 // operations, and the merged result is of both shards.
-func checkShardCounts(t *testing.T, single, merged *results.Result) {
+func checkShardCounts(t *testing.T, single, merged *results.Result, shards int) {
 	t.Helper()
-	if merged.Shard == nil || !merged.Shard.Merged || merged.Shard.Count != 2 || merged.Partial {
-		t.Fatalf("merged result: shard %+v, partial %v; want both shards merged", merged.Shard, merged.Partial)
+	if merged.Shard == nil || !merged.Shard.Merged || merged.Shard.Count != shards || merged.Partial {
+		t.Fatalf("merged result: shard %+v, partial %v; want all %d shards merged", merged.Shard, merged.Partial, shards)
 	}
 	if single.Asked() != 1800 || merged.Asked() != 1800 || merged.Load.Rate != 600 || merged.Load.Concurrency != 100 {
 		t.Errorf("asked %d (single) and %d (merged) at %v ops/s with %d in flight; want 1800 each at 600 with 100",

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // BrokerName is how results name the embedded broker.
@@ -38,6 +40,9 @@ type BrokerConfig struct {
 	// events are deleted, whole segments at a time. Default
 	// DefaultRetentionPerPartition.
 	RetentionPerPartition int64
+	// Proxy puts a network proxy in front of the broker, whose address the
+	// broker advertises (broker_faults.go).
+	Proxy bool
 }
 
 // Broker is an embedded Kafka-protocol broker: kfake, one broker, all in
@@ -45,11 +50,12 @@ type BrokerConfig struct {
 // 1.2 GB in a probe), so retention is applied every second, as a real
 // broker's log cleaner would, and memory stays bounded on long runs.
 type Broker struct {
-	c    *kfake.Cluster
-	addr string
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	c     *kfake.Cluster
+	addr  string
+	proxy *transport.NetProxy // nil without Proxy
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
 
 // StartBroker starts an embedded broker.
@@ -65,6 +71,15 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("event: embedded broker: listen on %s: %w", addr, err)
+	}
+	var proxy *transport.NetProxy
+	if cfg.Proxy {
+		var pln net.Listener
+		if pln, proxy, err = behindProxy(ln); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		ln = pln
 	}
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
@@ -82,9 +97,12 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	)
 	if err != nil {
 		ln.Close()
+		if proxy != nil {
+			proxy.Close()
+		}
 		return nil, fmt.Errorf("event: start the embedded broker: %w", err)
 	}
-	b := &Broker{c: c, addr: ln.Addr().String(), stop: make(chan struct{}), done: make(chan struct{})}
+	b := &Broker{c: c, addr: ln.Addr().String(), proxy: proxy, stop: make(chan struct{}), done: make(chan struct{})}
 	go b.retain()
 	return b, nil
 }
@@ -137,5 +155,8 @@ func (b *Broker) Close() {
 		close(b.stop)
 		<-b.done
 		b.c.Close()
+		if b.proxy != nil {
+			b.proxy.Close()
+		}
 	})
 }

@@ -148,6 +148,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// JoinTimeout bounds the wait for every group to join. Default 30s.
 	JoinTimeout time.Duration
+	// BrokerFaults: the run's faults reach the broker (broker-down,
+	// network), so the embedded broker listens behind a network proxy and
+	// producers retry their batches until it is back (broker_faults.go).
+	BrokerFaults bool
 	// readDelay, set by tests only, makes every reader pause this long
 	// after each event: groups that cannot keep up, on purpose.
 	readDelay time.Duration

@@ -10,7 +10,6 @@ import (
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
-	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Faults of the event stream's receiving side, the subscribing groups:
@@ -75,8 +74,10 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 	case fault.Slow:
 		w.faults.delay.Store(int64(f.Delay))
 		return func() error { w.faults.delay.Store(0); return nil }, nil
+	case fault.BrokerDown, fault.Network:
+		return w.injectBroker(f)
 	}
-	return nil, fault.Refusal("event", transport.ReceiverFaults(), f)
+	return nil, fault.Refusal("event", Faults(), f)
 }
 
 // pauseGroups stops every member and closes its reader (which commits and

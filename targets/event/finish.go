@@ -82,6 +82,9 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	r.Throughput.ConsumedBytesPerS = consumedPerS * float64(w.cfg.PayloadBytes)
 	r.GroupJoinS = w.joinS
 	w.addPhaseLatencies(r)
+	if r.Resilience != nil {
+		r.Resilience.Findings = append(r.Resilience.Findings, w.brokerFindings()...)
+	}
 	if us, ok := w.clocks.PerOpUS(); ok {
 		r.SetClientCodecPerOpUS(us)
 	}

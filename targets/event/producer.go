@@ -56,6 +56,7 @@ type producer struct {
 	batchSize  int
 	linger     time.Duration
 	reqTimeout time.Duration
+	retryFor   time.Duration
 
 	parts     []*partSender
 	partIndex []int // 0..partitions-1, for the key balancer
@@ -66,6 +67,8 @@ type producer struct {
 	// acknowledged; ackedN counts them.
 	acked  seqSet
 	ackedN atomic.Int64
+	// retries counts batches sent again after a failed attempt.
+	retries atomic.Int64
 
 	waiters sync.Pool
 	ctx     context.Context
@@ -86,6 +89,9 @@ type producerConfig struct {
 	linger     time.Duration
 	dial       time.Duration
 	reqTimeout time.Duration
+	// retryFor: retry a batch for this long, not produceAttempts times
+	// (broker faults; 0: produceAttempts).
+	retryFor time.Duration
 }
 
 func newProducer(c producerConfig) *producer {
@@ -107,6 +113,7 @@ func newProducer(c producerConfig) *producer {
 		batchSize:  c.batchSize,
 		linger:     c.linger,
 		reqTimeout: c.reqTimeout,
+		retryFor:   c.retryFor,
 		partIndex:  make([]int, c.partitions),
 	}
 	p.waiters.New = func() any { return &waiter{done: make(chan error, 1)} }
@@ -332,10 +339,12 @@ const produceAttempts = 3
 
 func (s *partSender) produce() error {
 	var err error
-	for attempt := range produceAttempts {
+	until := time.Now().Add(s.p.retryFor)
+	for attempt := 0; attempt < produceAttempts || time.Now().Before(until); attempt++ {
 		if attempt > 0 {
+			s.p.retries.Add(1)
 			select {
-			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+			case <-time.After(min(time.Duration(attempt)*50*time.Millisecond, retryPauseMax)):
 			case <-s.p.ctx.Done():
 				return errProducerClosed
 			}

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -103,6 +104,9 @@ type subscriberConfig struct {
 	readDelay    time.Duration // Config.readDelay
 	// check, when set, is the work on a typed event's value (typed.go).
 	check func(value []byte) error
+	// sessionTimeout, when set, replaces the session and rebalance
+	// timeouts (broker faults: a member cut off must be let go soon).
+	sessionTimeout time.Duration
 }
 
 func newSubscriber(c subscriberConfig) *subscriber {
@@ -140,8 +144,8 @@ func (s *subscriber) newMembers() []*member {
 			ReadLagInterval:   -1,
 			HeartbeatInterval: readerHeartbeat,
 			CommitInterval:    readerCommitInterval,
-			SessionTimeout:    readerSessionTimeout,
-			RebalanceTimeout:  readerRebalanceTimeout,
+			SessionTimeout:    cmp.Or(c.sessionTimeout, readerSessionTimeout),
+			RebalanceTimeout:  cmp.Or(c.sessionTimeout, readerRebalanceTimeout),
 			JoinGroupBackoff:  readerJoinBackoff,
 			StartOffset:       start,
 			MaxAttempts:       3,

@@ -44,11 +44,20 @@ after it.
 Batching: every partition of a producer keeps one produce request in flight
 and sends what queued up meanwhile as the next batch, so an idle topic sends
 each event at once and a busy one batches by itself; throughput grows with
-the events in flight (--concurrency). --batch-timeout adds a linger.`,
+the events in flight (--concurrency). --batch-timeout adds a linger.
+
+Pipeline through your own service: --result-topic OUT with --topic IN and
+--brokers produces to the service's input topic, reads its output topic in a
+consumer group of the run's own (commsbench.<run id>.results) and matches each
+output with its input by the traceparent header that an OpenTelemetry-
+instrumented service propagates (--correlate header:NAME or key otherwise).
+It counts lost, duplicated, out-of-order and uncorrelated outputs and measures
+end to end through the service (see docs/own-services.md).`,
 			Example: `  commsbench run event
   commsbench run event --subscribers 3 --consumers 2 --rate 10000
   commsbench run event --rate 0 --concurrency 512 --duration 10s
-  commsbench run event --brokers 127.0.0.1:9092 --acks leader --compression lz4`,
+  commsbench run event --brokers 127.0.0.1:9092 --acks leader --compression lz4
+  commsbench run event --brokers 127.0.0.1:9092 --topic orders.placed --result-topic inventory.reserved --payload-file order.json --rate 200`,
 		},
 		NewConfig: newRunConfig,
 		// The event transport reaches brokers, not an echo target, and each
@@ -72,7 +81,7 @@ is written to disk and nothing is replicated.`,
 			},
 		},
 		Container: "kafka",
-		Faults:    transport.ReceiverFaults(),
+		Faults:    Faults(),
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "event"
 			if r != nil && len(r.Subscribers) > 0 {
@@ -112,6 +121,7 @@ type runConfig struct {
 	DrainTimeout      time.Duration
 	KeepTopic         bool
 	Messages          messages.Settings
+	pipe              pipelineOptions
 
 	opts     []transport.Option
 	resolved Config
@@ -149,6 +159,7 @@ func newRunConfig() transport.Config {
 		{Name: "encoding", Usage: messages.EncodingUsage + " (every group decodes and validates it)", Value: transport.String(&c.Messages.Encoding)},
 		{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	}
+	c.opts = append(c.opts, c.pipe.options()...)
 	return c
 }
 
@@ -172,6 +183,12 @@ func (c *runConfig) brokers(env transport.Env) string {
 }
 
 func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
+	if c.pipeline() {
+		return c.resolvePipeline(env, run)
+	}
+	if err := c.pipelineOnly(); err != nil {
+		return err
+	}
 	switch {
 	case run.Target != "":
 		return transport.Usagef("--target does not apply to the event transport: name Kafka brokers with --brokers host:port")
@@ -188,7 +205,11 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	if transport.Changed(c.opts, "brokers") && len(ParseBrokers(brokers)) == 0 {
 		return transport.Usagef("--brokers %q: name at least one broker as host:port, or leave the flag out to use the embedded broker", brokers)
 	}
+	if err := resolveFaults(ParseBrokers(brokers), run); err != nil {
+		return err
+	}
 	c.resolved = Config{
+		BrokerFaults:      transport.NeedsNetProxy(run.Faults),
 		Brokers:           ParseBrokers(brokers),
 		Topic:             c.Topic,
 		Partitions:        c.Partitions,
@@ -244,6 +265,9 @@ func optionWording(msg string) string {
 }
 
 func (c *runConfig) Record(run transport.Run) map[string]any {
+	if c.pipeline() {
+		return c.recordPipeline(run)
+	}
 	cfg := c.resolved
 	cfg.RunID = run.ID
 	o := map[string]any{
@@ -266,6 +290,9 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 }
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
+	if c.pipeline() {
+		return c.pipelineWorkload(run)
+	}
 	cfg := c.resolved
 	cfg.RunID = run.ID
 	return NewWorkload(cfg)

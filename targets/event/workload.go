@@ -93,7 +93,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	target := results.Target{Kind: results.TargetExternal, Broker: "kafka"}
 	if len(w.cfg.Brokers) == 0 {
 		retention := w.cfg.EmbeddedRetention / int64(w.cfg.Partitions)
-		b, err := StartBroker(BrokerConfig{RetentionPerPartition: retention})
+		b, err := StartBroker(BrokerConfig{RetentionPerPartition: retention, Proxy: w.cfg.BrokerFaults})
 		if err != nil {
 			return results.Target{}, err
 		}
@@ -137,6 +137,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 			linger:     w.cfg.BatchTimeout,
 			dial:       w.cfg.DialTimeout,
 			reqTimeout: defaultRequestTimeout,
+			retryFor:   retryFor(w.cfg.BrokerFaults),
 		}))
 	}
 
@@ -145,21 +146,22 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	w.membersCtx, w.stopMembers = mctx, stop
 	for i, name := range GroupNames(w.cfg.Subscribers) {
 		s := newSubscriber(subscriberConfig{
-			brokers:      w.brokers,
-			topic:        w.topic,
-			groupID:      w.GroupID(name),
-			name:         name,
-			members:      w.cfg.ConsumersOf(i),
-			partitions:   partitions,
-			producers:    w.cfg.Producers,
-			runTag:       w.runTag,
-			fromStart:    w.createdTopic,
-			maxBytes:     max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
-			dial:         w.cfg.DialTimeout,
-			memberPrefix: "commsbench-" + name,
-			faults:       &w.faults,
-			readDelay:    w.cfg.readDelay,
-			check:        messages.OrderCheck(w.cfg.Encoding),
+			brokers:        w.brokers,
+			topic:          w.topic,
+			groupID:        w.GroupID(name),
+			name:           name,
+			members:        w.cfg.ConsumersOf(i),
+			partitions:     partitions,
+			producers:      w.cfg.Producers,
+			runTag:         w.runTag,
+			fromStart:      w.createdTopic,
+			maxBytes:       max(4<<20, 2*w.cfg.PayloadBytes+(1<<20)),
+			dial:           w.cfg.DialTimeout,
+			memberPrefix:   "commsbench-" + name,
+			faults:         &w.faults,
+			readDelay:      w.cfg.readDelay,
+			check:          messages.OrderCheck(w.cfg.Encoding),
+			sessionTimeout: sessionFor(w.cfg.BrokerFaults),
 		})
 		w.subs = append(w.subs, s)
 		s.start(mctx)

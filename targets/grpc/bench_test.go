@@ -2,10 +2,18 @@ package grpctarget
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/targets/grpc/echopb"
 )
 
 // BenchmarkEcho measures one operation against the in-process target:
@@ -63,4 +71,92 @@ func startBenchWorkload(b *testing.B, mode string) *Workload {
 		b.Fatal(err)
 	}
 	return w
+}
+
+// BenchmarkCall compares one Echo call of the built-in client with the
+// same call made by --call with dynamic messages, against the in-process
+// target, one worker: "echo" is the generated client, "static" a request
+// parsed from --data once, "template" a request parsed from its JSON for
+// each call, with a metadata value per call. The payload is 256 bytes.
+func BenchmarkCall(b *testing.B) {
+	payload := strings.Repeat("A", 344) // 256 bytes in base64
+	for _, tc := range []struct {
+		name string
+		opts [][2]string
+	}{
+		{"echo", nil},
+		{"static", [][2]string{{"call", "commsbench.echo.v1.Echo/Echo"}, {"data", `{"payload": "` + payload + `"}`}}},
+		{"template", [][2]string{{"call", "commsbench.echo.v1.Echo/Echo"}, {"data", `{"payload": "{{rand 1000 9999}}` + payload[4:] + `"}`}, {"metadata", "x-seq: {{seq}}"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg, run, err := callRun{opts: tc.opts}.config(b)
+			if err != nil {
+				b.Fatal(err)
+			}
+			wl, err := cfg.Workload(run)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := wl.(*Workload)
+			b.Cleanup(func() { _ = w.Close() })
+			if _, err := w.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			c, err := w.NewClient(context.Background(), 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			now := time.Now()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if err := c.Do(ctx, bench.Op{Seq: int64(i), Intended: now}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCodec is what a call's messages cost the client apart from
+// gRPC: encoding the request and decoding the answer, generated messages
+// against dynamic ones of the same descriptor, and, for a --data template,
+// parsing the request's JSON. The payload is 256 bytes.
+func BenchmarkCodec(b *testing.B) {
+	payload := make([]byte, 256)
+	gen := &echopb.EchoRequest{Payload: payload}
+	desc := gen.ProtoReflect().Descriptor()
+	dyn := dynamicpb.NewMessage(desc)
+	dyn.Set(desc.Fields().ByName("payload"), protoreflect.ValueOfBytes(payload))
+	js, err := protojson.Marshal(gen)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		req, out proto.Message
+	}{
+		{"generated", gen, new(echopb.EchoResponse)},
+		{"dynamic", dyn, dynamicpb.NewMessage((&echopb.EchoResponse{}).ProtoReflect().Descriptor())},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var buf []byte
+			for range b.N {
+				buf, _ = proto.MarshalOptions{}.MarshalAppend(buf[:0], tc.req)
+				if err := proto.Unmarshal(buf, tc.out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := protojson.Unmarshal(js, dyn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -60,6 +60,9 @@ type Config struct {
 	// order of Items lines, whose confirmation is checked (unary only).
 	Encoding messages.Encoding
 	Items    int
+	// Call, when set, calls a method of the user's own service instead
+	// of Echo (dynamic.go); unary only.
+	Call *Call
 }
 
 // Workload drives Echo calls or EchoStream messages.
@@ -77,11 +80,13 @@ type Workload struct {
 	cancel context.CancelFunc
 
 	clocks messages.Clocks
+	call   *callState // with Config.Call, once Start found the method
 }
 
 var (
 	_ bench.Workload = (*Workload)(nil)
 	_ bench.Injector = (*Workload)(nil)
+	_ bench.Retrier  = (*Workload)(nil)
 )
 
 // NewWorkload returns the gRPC workload for cfg.
@@ -104,6 +109,9 @@ func NewWorkload(cfg Config) (*Workload, error) {
 	}
 	if cfg.Encoding.Typed() && cfg.Mode != ModeUnary {
 		return nil, fmt.Errorf("grpc: --encoding %s sends unary PlaceOrder calls; --grpc-mode %s echoes bytes only with --encoding raw", cfg.Encoding, cfg.Mode)
+	}
+	if cfg.Call != nil && (cfg.Mode != ModeUnary || cfg.Encoding.Typed()) {
+		return nil, fmt.Errorf("grpc: --call makes unary calls of its own messages: drop --grpc-mode and --encoding")
 	}
 	if cfg.PayloadBytes < 0 || cfg.PayloadBytes > MaxMessage-1024 {
 		return nil, fmt.Errorf("grpc: payload of %d bytes: must be between 0 and 16 MiB", cfg.PayloadBytes)
@@ -165,7 +173,11 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	if err := w.connect(ctx); err != nil {
 		return results.Target{}, err
 	}
-	if err := w.preflight(ctx); err != nil {
+	preflight := w.preflight
+	if w.cfg.Call != nil {
+		preflight = w.prepareCall
+	}
+	if err := preflight(ctx); err != nil {
 		return results.Target{}, err
 	}
 	return results.Target{Kind: kind, Address: w.address}, nil
@@ -249,6 +261,9 @@ func statusMessage(err error) string {
 // NewClient returns a worker's client. Worker i uses connection i mod
 // Connections; in stream mode it shares that connection's stream.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	if w.call != nil {
+		return w.newCallClient(worker), nil
+	}
 	if w.cfg.Encoding.Typed() {
 		return w.newOrderClient(w.conns[worker%len(w.conns)], w.clocks.New()), nil
 	}
@@ -290,6 +305,9 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 func (w *Workload) Finish(_ context.Context, r *results.Result) error {
 	if us, ok := w.clocks.PerOpUS(); ok {
 		r.SetClientCodecPerOpUS(us)
+	}
+	if w.call != nil {
+		w.call.finish(r)
 	}
 	return nil
 }
@@ -388,6 +406,16 @@ func (c *unaryClient) Do(ctx context.Context, op bench.Op) error {
 		return classify(err)
 	}
 	return checkEcho(c.payload, c.resp.Payload)
+}
+
+// Retryable says which failed calls --retries sends again: UNAVAILABLE,
+// which gRPC defines as the status a client may retry (the server did not
+// take the call: it was down, shutting down, or the connection broke),
+// and the connection failures the engine knows (bench.ConnectionRetryable),
+// which UNAVAILABLE calls whose dial was refused are classed as. Every
+// other status is the server's answer, and a retry would get it again.
+func (w *Workload) Retryable(class string) bool {
+	return class == statusClass(codes.Unavailable) || bench.ConnectionRetryable(class)
 }
 
 // classify gives a gRPC status error its class ("grpc_unavailable", …).

@@ -74,6 +74,9 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 	case ModeRequest:
 		return c.request(ctx, p, h, &codec)
 	case ModeJetStream:
+		if w.cfg.BrokerFaults {
+			return c.publishStreamReliably(ctx, p, h)
+		}
 		return c.publishStream(ctx, p, h)
 	}
 	return c.publish(p, h)

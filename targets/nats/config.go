@@ -114,6 +114,10 @@ type Config struct {
 	OpenLoop bool
 	// KeepStream leaves the run's stream on an external server.
 	KeepStream bool
+	// BrokerFaults: the run's faults reach the server (broker-down,
+	// network): the run dials it through a network proxy and its clients
+	// reconnect (faults.go).
+	BrokerFaults bool
 	// OnBrokerLost, if set, is called once when a publishing connection
 	// breaks during the run.
 	OnBrokerLost func(error)

@@ -98,6 +98,9 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 		r.Errors[ClassSlowConsumer] += slow
 	}
 	r.Notes = append(r.Notes, w.notes(acct, settled, ctx.Err() != nil, drained)...)
+	if r.Resilience != nil {
+		r.Resilience.Findings = append(r.Resilience.Findings, w.brokerFindings()...)
+	}
 	return w.RunError()
 }
 
@@ -239,6 +242,9 @@ func (w *Workload) Close() error {
 		wg.Go(p.nc.Close)
 	}
 	wg.Wait()
+	if w.proxy != nil {
+		w.proxy.Close()
+	}
 	if w.server != nil {
 		if cerr := w.server.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("nats: remove the embedded server's store: %w", cerr)

@@ -10,6 +10,7 @@ import (
 	gonats "github.com/nats-io/nats.go"
 
 	"github.com/commsbench/commsbench/bench"
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/messages"
 	"github.com/commsbench/commsbench/targets/transport"
@@ -86,6 +87,7 @@ first line printed is the server's address.`,
 				return &serveConfig{Addr: "127.0.0.1:4222", Subject: DefaultEchoSubject, Responders: 1}
 			},
 		},
+		Faults:   Faults(),
 		Describe: describe,
 	}
 }
@@ -262,6 +264,9 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
 		return transport.Usagef("%v", err)
 	}
+	if len(run.Faults) > 0 && c.members() == 0 && (transport.Has(run.Faults, fault.Down) || transport.Has(run.Faults, fault.Slow)) {
+		return transport.Usagef("--fault down and slow apply to the run's own responders, subscribers or consumers, and this run has none: give --consumers (or --subscribers) 1 or more")
+	}
 	if c.Messages.Enc.Typed() {
 		if c.Mode == ModeRequest && c.Consumers == 0 {
 			return transport.Usagef("--encoding %s with --consumers 0: the responders of 'commsbench serve nats' echo bytes; give --consumers 1 or more, whose responders confirm each order", c.Messages.Enc)
@@ -328,6 +333,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		OpenLoop:     run.OpenLoop,
 		KeepStream:   c.KeepStream,
 		OnBrokerLost: run.Abort,
+		BrokerFaults: transport.NeedsNetProxy(run.Faults),
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
 	})

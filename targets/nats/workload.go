@@ -16,6 +16,7 @@ import (
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
 	"github.com/commsbench/commsbench/targets/messages"
+	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Error classes of NATS operations.
@@ -57,6 +58,9 @@ type Workload struct {
 	stopOnce sync.Once
 
 	clocks messages.Clocks // the clients' encode and decode time, typed messages only
+
+	faults faultState          // faults.go
+	proxy  *transport.NetProxy // in front of the server, for broker faults
 }
 
 var (
@@ -87,6 +91,10 @@ type member struct {
 	// work on a typed message (typed.go). Both are unset for echoes.
 	enc   messages.Encoding
 	check func([]byte) error
+	// resub subscribes again after a down fault (responders, subscribers);
+	// faults holds a slow fault's delay.
+	resub  func() (*gonats.Subscription, error)
+	faults *faultState
 
 	mu sync.Mutex // guards cc, which a restart replaces
 	cc jetstream.ConsumeContext
@@ -153,12 +161,19 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		w.url = cfg.URL
 		target.Address = hostOf(cfg.URL)
 	}
+	onBreak := []gonats.Option{gonats.DisconnectErrHandler(func(_ *gonats.Conn, err error) { w.brokerLost(err) })}
+	if cfg.BrokerFaults {
+		var err error
+		if w.url, err = w.proxied(w.url); err != nil {
+			return results.Target{}, err
+		}
+		onBreak = append(reconnecting(), w.publisherHandlers()...)
+	}
 	for i := range cfg.Publishers {
 		if ctx.Err() != nil {
 			return results.Target{}, ctx.Err()
 		}
-		nc, err := connect(w.url, fmt.Sprintf("commsbench %s p%d", cfg.RunID, i), cfg.DialTimeout,
-			gonats.DisconnectErrHandler(func(_ *gonats.Conn, err error) { w.brokerLost(err) }))
+		nc, err := connect(w.url, fmt.Sprintf("commsbench %s p%d", cfg.RunID, i), cfg.DialTimeout, onBreak...)
 		if err != nil {
 			return results.Target{}, err
 		}
@@ -189,17 +204,21 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 // consumer cut off, or the server gone) is counted, not fatal: what the
 // member then misses is counted as lost.
 func (w *Workload) memberConn(name string) (*gonats.Conn, error) {
-	return connect(w.url, name, w.cfg.DialTimeout,
+	var again []gonats.Option
+	if w.cfg.BrokerFaults {
+		again = reconnecting()
+	}
+	return connect(w.url, name, w.cfg.DialTimeout, append(again,
 		gonats.ErrorHandler(func(_ *gonats.Conn, _ *gonats.Subscription, err error) {
 			if errors.Is(err, gonats.ErrSlowConsumer) {
 				w.slowEvents.Add(1)
 			}
 		}),
 		gonats.DisconnectErrHandler(func(*gonats.Conn, error) {
-			if !w.isClosed() {
+			if !w.isClosed() && !w.cfg.BrokerFaults {
 				w.membersLost.Add(1)
 			}
-		}))
+		}))...)
 }
 
 // probeBody is a request that tells whether anyone answers; responders
@@ -216,11 +235,14 @@ func (w *Workload) startRequest(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			m := &member{nc: nc, recv: recv, enc: cfg.Encoding}
+			m := &member{nc: nc, recv: recv, enc: cfg.Encoding, faults: &w.faults}
 			w.members = append(w.members, m)
-			m.sub, err = nc.QueueSubscribe(cfg.Subject, responderGroup, func(msg *gonats.Msg) {
-				m.respond(msg, time.Now().UnixNano())
-			})
+			m.resub = func() (*gonats.Subscription, error) {
+				return nc.QueueSubscribe(cfg.Subject, responderGroup, func(msg *gonats.Msg) {
+					m.respond(msg, time.Now().UnixNano())
+				})
+			}
+			m.sub, err = m.resub()
 			if err == nil {
 				err = nc.FlushTimeout(cfg.DialTimeout)
 			}
@@ -247,6 +269,9 @@ func (m *member) respond(msg *gonats.Msg, nowNS int64) {
 	probe := isProbe(msg.Data)
 	if m.recv != nil && !probe {
 		m.recv.delivery(msg.Data, false, nowNS, nil)
+	}
+	if m.faults != nil && !probe {
+		m.faults.wait()
 	}
 	if m.enc.Typed() && !probe {
 		if !respondOrder(m.enc, msg) && m.recv != nil {
@@ -276,19 +301,22 @@ func (w *Workload) startPublish() error {
 		if err != nil {
 			return err
 		}
-		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers), check: messages.OrderCheck(cfg.Encoding)}
+		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers), check: messages.OrderCheck(cfg.Encoding), faults: &w.faults}
 		w.members = append(w.members, m)
 		handler := func(msg *gonats.Msg) {
 			now := time.Now().UnixNano()
 			if m.recv.delivery(msg.Data, false, now, m.order) {
 				m.checkOrder(msg.Data)
 			}
+			m.faults.wait()
 		}
-		if cfg.QueueGroup {
-			m.sub, err = nc.QueueSubscribe(cfg.Subject, responderGroup, handler)
-		} else {
-			m.sub, err = nc.Subscribe(cfg.Subject, handler)
+		m.resub = func() (*gonats.Subscription, error) {
+			if cfg.QueueGroup {
+				return nc.QueueSubscribe(cfg.Subject, responderGroup, handler)
+			}
+			return nc.Subscribe(cfg.Subject, handler)
 		}
+		m.sub, err = m.resub()
 		// The flush makes sure the server knows the subscription before the
 		// first publish.
 		if err == nil {
@@ -358,7 +386,7 @@ func (w *Workload) startJetStream(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers), check: messages.OrderCheck(cfg.Encoding)}
+		m := &member{nc: nc, recv: recv, order: newOrder(cfg.Publishers), check: messages.OrderCheck(cfg.Encoding), faults: &w.faults}
 		w.members = append(w.members, m)
 		if err := w.consume(ctx, m); err != nil {
 			return fmt.Errorf("nats: consumer %d: %w", j, err)
@@ -389,6 +417,7 @@ func (w *Workload) consume(ctx context.Context, m *member) error {
 			_ = msg.Term()
 			return
 		}
+		m.faults.wait()
 		_ = msg.Ack()
 	}
 	var cc jetstream.ConsumeContext

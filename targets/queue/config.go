@@ -109,11 +109,23 @@ type Config struct {
 	// OnBrokerLost, if set, is called once when a connection to the broker
 	// breaks during the run, for example to stop the load early.
 	OnBrokerLost func(error)
+	// Reconnect makes the run recover from a broker that went away
+	// (recovery.go) instead of ending: runs with broker faults.
+	Reconnect bool
+	// NetProxy puts a network proxy between the run and the broker, for
+	// broker-down and network faults.
+	NetProxy bool
+	// Rabbitmqctl is the path of rabbitmqctl, for a broker-restart fault
+	// of a local broker.
+	Rabbitmqctl string
 	// Encoding is messages.Raw (random bytes, the default) or a typed
 	// encoding: each message then carries an order of Items lines, which
 	// the consumers decode and validate (one-way mode; see typed.go).
 	Encoding messages.Encoding
 	Items    int
+	// External, if set, sends the requests of an rpc run to a consumer of
+	// the user's (see ExternalInput).
+	External *ExternalInput
 }
 
 // withDefaults fills the zero values that have a default.
@@ -163,7 +175,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("consumers %d: must not be negative", c.Consumers)
 	case c.Consumers == 0 && c.Mode != ModeRPC:
 		return errors.New("consumers 0 (the queue consumed elsewhere) works only in request-reply mode, where the replies tell what arrived")
-	case c.Consumers == 0 && c.Queue == "":
+	case c.Consumers == 0 && c.Queue == "" && c.External == nil:
 		return errors.New("consumers 0: name the queue that the other consumers read (such as the one 'commsbench serve queue' prints)")
 	case c.Connections < 1:
 		return fmt.Errorf("connections %d: at least one", c.Connections)

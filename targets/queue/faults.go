@@ -7,7 +7,6 @@ import (
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/results"
-	"github.com/commsbench/commsbench/targets/transport"
 )
 
 // Faults of the queue's receiving side, the run's consumers:
@@ -27,7 +26,7 @@ var (
 )
 
 // Inject applies f to the run's consumers.
-func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error) {
+func (w *Workload) Inject(ctx context.Context, f fault.Fault) (func() error, error) {
 	switch f.Kind {
 	case fault.Down:
 		w.pauseConsumers()
@@ -35,8 +34,10 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 	case fault.Slow:
 		w.spec.delay.Store(int64(f.Delay))
 		return func() error { w.spec.delay.Store(0); return nil }, nil
+	case fault.BrokerDown, fault.Network, fault.BrokerRestart:
+		return w.injectBroker(ctx, f)
 	}
-	return nil, fault.Refusal("queue", transport.ReceiverFaults(), f)
+	return nil, fault.Refusal("queue", Faults(), f)
 }
 
 // consumerConn is the connection consumer i uses.

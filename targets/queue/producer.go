@@ -15,6 +15,7 @@ import (
 
 	"github.com/commsbench/commsbench/bench"
 	"github.com/commsbench/commsbench/results"
+	"github.com/commsbench/commsbench/targets/correlate"
 	"github.com/commsbench/commsbench/targets/messages"
 )
 
@@ -91,7 +92,7 @@ func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, erro
 			go func() {
 				defer p.listeners.Done()
 				for d := range replies {
-					p.reply(rpcReply{body: d.Body, refused: refusal(d.Headers)})
+					p.reply(rpcReply{body: d.Body, refused: refusal(d.Headers), corr: d.CorrelationId})
 				}
 			}()
 		}
@@ -107,6 +108,9 @@ func (w *Workload) startProducer(id int, conn *amqp.Connection) (*producer, erro
 // its own, the run learns from the replies which messages arrived.
 func (p *producer) reply(r rpcReply) {
 	h, err := ParseHeader(r.body)
+	if p.w.cfg.External != nil {
+		h, err = p.w.externalReply(r)
+	}
 	if err != nil || h.Run != p.w.runTag || h.Producer != p.id {
 		return
 	}
@@ -168,6 +172,10 @@ func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error
 	if w.cfg.Mode == ModeRPC {
 		c.msg.ReplyTo = DirectReplyTo
 	}
+	if w.cfg.External != nil {
+		c.body = w.externalBody()
+		c.msg.Body = c.body
+	}
 	return c, nil
 }
 
@@ -203,21 +211,35 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 			defer func() { c.order.Clock().Add(codec) }()
 		}
 	}
-	Header{Run: w.runTag, Producer: p.id, SentNS: op.Intended.UnixNano(), Warmup: op.Warmup, Reply: rpc}.Put(c.body)
+	ext := w.cfg.External != nil
+	if !ext {
+		Header{Run: w.runTag, Producer: p.id, SentNS: op.Intended.UnixNano(), Warmup: op.Warmup, Reply: rpc}.Put(c.body)
+	}
 	if !op.Warmup {
 		w.noteMeasured(op.Intended)
+	}
+	if w.rec != nil && w.rec.reconnect && !rpc && w.cfg.Confirm {
+		return c.publishReliably(ctx, p, op.Warmup)
 	}
 
 	p.mu.Lock()
 	seq := p.next
-	putSeq(c.body, seq)
-	if rpc {
+	if ext {
+		id := correlate.ID{Run: w.runTag, Producer: p.id, Seq: seq, Warmup: op.Warmup}
+		c.msg.Headers, c.msg.CorrelationId = w.externalHeaders(id), id.Token()
+	} else {
+		putSeq(c.body, seq)
+	}
+	if rpc && !ext {
 		c.msg.CorrelationId = strconv.FormatUint(seq, 10)
+	}
+	if rpc {
 		p.waitMu.Lock()
 		p.waiting[seq] = c.replyC
 		p.waitMu.Unlock()
 	}
-	dc, err := p.ch.PublishWithDeferredConfirm("", w.queue, true, false, c.msg)
+	exchange, key := w.publishTo()
+	dc, err := p.ch.PublishWithDeferredConfirm(exchange, key, true, false, c.msg)
 	if err == nil {
 		p.next++
 	}
@@ -263,10 +285,17 @@ func (c *client) Do(ctx context.Context, op bench.Op) error {
 		select {
 		case r := <-c.replyC:
 			got := r.body
-			if h, err := ParseHeader(got); err == nil && h.Run == w.runTag && (h.Seq != seq || h.Producer != p.id) {
+			h, err := ParseHeader(got)
+			if ext {
+				h, err = w.externalReply(r)
+			}
+			if err == nil && h.Run == w.runTag && (h.Seq != seq || h.Producer != p.id) {
 				// A late reply to an earlier request of this worker that
 				// timed out: not ours.
 				continue
+			}
+			if ext {
+				return nil // a consumer of your own answers as it sees fit
 			}
 			if c.order != nil {
 				return c.checkReply(r, &codec)

@@ -51,12 +51,20 @@ confirmed (or answered), so --concurrency is the number of messages in
 flight; with --inflight and no --concurrency, it is producers x inflight. In
 open loop, messages are dealt to the producers in turn.
 
+Pipeline through your own service: --result-queue OUT with --routing-key IN
+(or --exchange and --routing-key) publishes your --payload-file to the
+service's input with a traceparent header (or --correlate header:NAME), reads
+the service's output queue, matches each output with its input and counts
+lost, duplicated, out-of-order and uncorrelated outputs; end to end is
+through the service (see docs/own-services.md).
+
 The broker: --amqp-url, else $` + EnvURL + `, else a local RabbitMQ with
 the guest account. The password is never printed or stored.`,
 			Example: `  commsbench run queue --rate 2000 --producers 2 --consumers 4
   commsbench run queue --rate 0 --inflight 100 --payload-size 1000
   commsbench run queue --mode rpc --rate 1000
   commsbench run queue --rate 500 --consumers 1 --work 5ms --drain-timeout 30s
+  commsbench run queue --routing-key orders --result-queue reservations --payload-file order.json --rate 200
   COMMSBENCH_AMQP_URL=amqp://bench:secret@10.0.0.5:5672/ commsbench run queue --queue-type quorum`,
 		},
 		NewConfig: newRunConfig,
@@ -86,7 +94,7 @@ and left in place when the target stops.`,
 			},
 		},
 		Container: "rabbitmq",
-		Faults:    transport.ReceiverFaults(),
+		Faults:    Faults(),
 		Describe:  describe,
 	}
 }
@@ -98,6 +106,9 @@ func describe(r *results.Result) transport.Mechanism {
 		if m, ok := r.Options["mode"].(string); ok {
 			if m == ModeRPC {
 				kind = transport.RPC
+			}
+			if m == ModePipeline {
+				return transport.Mechanism{Name: "queue · pipeline", Prose: "the queue pipeline through the service", Kind: transport.Oneway}
 			}
 		} else if _, ok := r.Latency[results.EndToEnd]; !ok {
 			// Written before the mode was recorded: only rpc runs had no
@@ -180,8 +191,11 @@ type runConfig struct {
 	DrainTimeout time.Duration
 	KeepQueue    bool
 	Messages     messages.Settings
+	pipe         pipelineOptions
+	ext          *ExternalInput
 
-	opts []transport.Option
+	rabbitmqctl string // for a broker-restart fault
+	opts        []transport.Option
 }
 
 func newRunConfig() transport.Config {
@@ -199,12 +213,13 @@ func newRunConfig() transport.Config {
 		transport.Option{Name: "producers", Usage: "producers, each publishing on its own channel", Value: transport.Int(&c.Producers)},
 		transport.Option{Name: "confirm", Usage: "publisher confirms: a publish completes when the broker acknowledges it (--confirm=false to publish without)", Value: transport.Bool(&c.Confirm)},
 		transport.Option{Name: "inflight", Usage: "most unconfirmed (or unanswered) messages per producer, like PerfTest's -c (default: only --concurrency bounds them)", Value: transport.Int(&c.InFlight)},
-		transport.Option{Name: "mode", Usage: "oneway (publish and go on) or rpc (wait for the consumer's reply through direct reply-to)", Value: transport.String(&c.Mode)},
+		transport.Option{Name: "mode", Usage: "oneway (publish and go on), rpc (wait for the consumer's reply through direct reply-to) or pipeline (through a service: see --result-queue)", Value: transport.String(&c.Mode)},
 		transport.Option{Name: "drain-timeout", Usage: "after the load, how long consumers may take to receive what is still on its way", Value: transport.Duration(&c.DrainTimeout)},
 		transport.Option{Name: "keep-queue", Usage: "leave the run's queue on the broker after the run", Value: transport.Bool(&c.KeepQueue)},
 		transport.Option{Name: "encoding", Usage: messages.EncodingUsage + " (consumers reject an invalid one; in --mode rpc they reply with its confirmation; with --consumers 0, start 'serve queue' with the same --encoding)", Value: transport.String(&c.Messages.Encoding)},
 		transport.Option{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
 	)
+	c.opts = append(c.opts, c.pipe.options()...)
 	return c
 }
 
@@ -217,6 +232,19 @@ func (c *runConfig) BrokerOption() string { return "amqp-url" }
 func (c *runConfig) UseBroker(addr string) { c.broker.URL = addr }
 
 func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
+	if c.pipeline() {
+		return c.resolvePipeline(env, run)
+	}
+	ext, err := c.external()
+	if err != nil {
+		return err
+	}
+	if ext == nil {
+		if err := c.pipelineOnly(); err != nil {
+			return err
+		}
+	}
+	c.ext = ext
 	if run.Target != "" {
 		return transport.Usagef("--target does not apply to the queue transport: name the broker with --amqp-url (and, for consumers running elsewhere, --queue with --consumers 0)")
 	}
@@ -231,8 +259,8 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		return transport.Usagef("--producers %d: between 1 and 1000", c.Producers)
 	case b.Consumers == 0 && c.Mode != ModeRPC:
 		return transport.Usagef("--consumers 0 (the queue consumed by something else, such as 'commsbench serve queue') needs --mode rpc: only replies tell a one-way run what arrived")
-	case b.Consumers == 0 && b.Queue == "":
-		return transport.Usagef("--consumers 0: name the queue the other consumers read with --queue")
+	case b.Consumers == 0 && b.Queue == "" && c.ext == nil:
+		return transport.Usagef("--consumers 0: name the queue the other consumers read with --queue (or your consumer's input with --routing-key or --exchange)")
 	case b.Consumers == 0 && len(run.Faults) > 0:
 		return transport.Usagef("--fault: faults apply to the run's own consumers, and --consumers 0 leaves the queue to consumers elsewhere; give --consumers 1 or more")
 	case c.InFlight < 0 || (transport.Changed(c.opts, "inflight") && c.InFlight == 0):
@@ -241,6 +269,9 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 		return transport.Usagef("--drain-timeout %v: must not be negative", c.DrainTimeout)
 	case run.Connections > maxConnections:
 		return transport.Usagef("--connections %d: at most %d", run.Connections, maxConnections)
+	}
+	if err := c.resolveFaults(run); err != nil {
+		return err
 	}
 	if c.InFlight > 0 && !c.Confirm && c.Mode == ModeOneway {
 		return transport.Usagef("--inflight bounds messages awaiting their confirm: it needs --confirm (or --mode rpc)")
@@ -262,6 +293,9 @@ func (c *runConfig) Resolve(env transport.Env, run *transport.Run) error {
 
 func (c *runConfig) config(run transport.Run) Config {
 	b := c.broker
+	if c.ext != nil && b.Queue == "" && c.ext.Exchange == "" {
+		b.Queue = c.ext.RoutingKey // on the default exchange, the key names the queue
+	}
 	return Config{
 		URL:          b.URL,
 		Queue:        b.Queue,
@@ -283,12 +317,19 @@ func (c *runConfig) config(run transport.Run) Config {
 		RunID:        run.ID,
 		OpenLoop:     run.OpenLoop,
 		OnBrokerLost: run.Abort,
+		Reconnect:    reconnects(run.Faults),
+		NetProxy:     transport.NeedsNetProxy(run.Faults),
+		Rabbitmqctl:  c.rabbitmqctl,
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
+		External:     c.ext,
 	}
 }
 
 func (c *runConfig) Record(run transport.Run) map[string]any {
+	if c.pipeline() {
+		return c.recordPipeline(run)
+	}
 	b := c.broker
 	o := map[string]any{
 		"mode":            c.Mode,
@@ -308,10 +349,14 @@ func (c *runConfig) Record(run transport.Run) map[string]any {
 		"message_bytes":   max(run.PayloadBytes, HeaderSize),
 	}
 	c.Messages.Record(o, c.Mode == ModeRPC)
+	recordExternal(o, c.ext)
 	return o
 }
 
 func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
+	if c.pipeline() {
+		return c.pipelineWorkload(run)
+	}
 	return NewWorkload(c.config(run))
 }
 

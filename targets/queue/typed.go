@@ -29,6 +29,7 @@ const refusedHeader = "commsbench-refused"
 type rpcReply struct {
 	body    []byte
 	refused string
+	corr    string // the reply's correlation id
 }
 
 // refusal reads a reply's refusal from its headers, "" for none.

@@ -38,6 +38,9 @@ type Workload struct {
 	generation int
 	ledger     *ledger
 	broker     Broker
+	// rec reconnects after the broker went away, in runs with broker
+	// faults (recovery.go); nil otherwise.
+	rec *recovery
 
 	// firstMeasuredNS is the earliest intended send of a measured message:
 	// where consumption is counted from.
@@ -96,7 +99,14 @@ func (w *Workload) Broker() Broker { return w.broker }
 // unreachable broker fails it within the dial timeout.
 func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 	cfg := w.cfg
-	first, err := dial(cfg.URL, cfg.DialTimeout, "commsbench "+w.queue)
+	url := cfg.URL
+	if cfg.Reconnect || cfg.NetProxy {
+		var err error
+		if url, err = w.startRecovery(); err != nil {
+			return results.Target{}, err
+		}
+	}
+	first, err := dial(url, cfg.DialTimeout, "commsbench "+w.queue)
 	if err != nil {
 		return results.Target{}, unreachable(cfg.URL, err)
 	}
@@ -109,7 +119,7 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		if ctx.Err() != nil {
 			return results.Target{}, ctx.Err()
 		}
-		c, err := dial(cfg.URL, cfg.DialTimeout, fmt.Sprintf("commsbench %s #%d", w.queue, i))
+		c, err := dial(url, cfg.DialTimeout, fmt.Sprintf("commsbench %s #%d", w.queue, i))
 		if err != nil {
 			return results.Target{}, fmt.Errorf("queue: connection %d of %d to %s: %w", i+1, cfg.Connections, w.broker.Address, err)
 		}
@@ -159,6 +169,9 @@ func (w *Workload) declare() error {
 			return fmt.Errorf("queue: open a channel: %w", w.red.err(err))
 		}
 		defer ch.Close()
+		if cfg.External != nil {
+			return w.checkExternal(ch)
+		}
 		durable := cfg.Persistent || cfg.QueueType == QueueQuorum
 		if cfg.Consumers == 0 {
 			if _, err := ch.QueueDeclarePassive(w.queue, durable, false, false, false, queueArgs(cfg.QueueType)); err != nil {
@@ -180,6 +193,10 @@ func (w *Workload) watch(c *amqp.Connection) {
 	closes := c.NotifyClose(make(chan *amqp.Error, 1))
 	go func() {
 		if e, ok := <-closes; ok && e != nil {
+			if w.rec != nil && w.rec.reconnect {
+				w.rec.broke()
+				return
+			}
 			w.brokerLost(e)
 		}
 	}()
@@ -301,6 +318,7 @@ func (w *Workload) Finish(ctx context.Context, r *results.Result) error {
 	}
 
 	w.addPhaseLatencies(r)
+	w.addFindings(r, acct)
 	r.Notes = append(r.Notes, w.notes(acct, settled, ctx.Err() != nil, drained)...)
 	return w.brokerErr()
 }
@@ -399,6 +417,9 @@ func (w *Workload) Close() error {
 	w.lostMu.Lock()
 	w.closed = true
 	w.lostMu.Unlock()
+	if w.rec != nil {
+		w.rec.shutdown()
+	}
 	if len(w.conns) == 0 {
 		return nil
 	}
@@ -431,6 +452,9 @@ func (w *Workload) Close() error {
 	case <-done:
 	case <-time.After(2 * time.Second):
 	}
+	if w.rec != nil {
+		w.rec.closeProxy()
+	}
 	return err
 }
 
@@ -438,7 +462,7 @@ func (w *Workload) deleteQueue() error {
 	conn := w.openConn()
 	if conn == nil {
 		// Every connection broke: one fresh try, in case the broker is back.
-		c, err := dial(w.cfg.URL, w.cfg.DialTimeout, "commsbench "+w.queue+" clean-up")
+		c, err := dial(w.dialURL(), w.cfg.DialTimeout, "commsbench "+w.queue+" clean-up")
 		if err != nil {
 			w.leftQueue = true
 			return fmt.Errorf("queue: could not reach the broker to delete the queue %q (%v); delete it with 'rabbitmqctl delete_queue %s'", w.queue, err, w.queue)

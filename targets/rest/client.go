@@ -46,6 +46,9 @@ type Config struct {
 	// POST /orders and checks its payment confirmation.
 	Encoding messages.Encoding
 	Items    int
+	// Own, when set, are requests to a user's own endpoints (--method,
+	// --path, --mix …) instead of the echo contract.
+	Own *Endpoints
 }
 
 // Workload drives POST /echo requests.
@@ -65,7 +68,22 @@ type Workload struct {
 var (
 	_ bench.Workload = (*Workload)(nil)
 	_ bench.Injector = (*Workload)(nil)
+	_ bench.Retrier  = (*Workload)(nil)
 )
+
+// Retryable says which failed calls --retries sends again: those whose
+// connection was refused or cut before an answer (bench.ConnectionRetryable),
+// and those the server answered with 502, 503 or 504, which say that it
+// (or a gateway in front of it) could not take the request now. Other
+// statuses are answers: a 500 may come after the handler acted, a 4xx
+// would come again.
+func (w *Workload) Retryable(class string) bool {
+	switch class {
+	case "http_502", "http_503", "http_504":
+		return true
+	}
+	return bench.ConnectionRetryable(class)
+}
 
 // NewWorkload returns the REST workload for cfg.
 func NewWorkload(cfg Config) *Workload {
@@ -129,6 +147,9 @@ func (w *Workload) Start(ctx context.Context) (results.Target, error) {
 		if base, err = BaseURL(base); err != nil {
 			return results.Target{}, err
 		}
+	}
+	if w.cfg.Own != nil {
+		return w.startOwn(ctx, base, kind)
 	}
 	w.endpoint = base + "/echo"
 	if w.cfg.Encoding.Typed() {
@@ -195,6 +216,9 @@ func (w *Workload) preflight(ctx context.Context) error {
 
 // NewClient returns a worker's client. Workers share the connection pool.
 func (w *Workload) NewClient(_ context.Context, worker int) (bench.Client, error) {
+	if w.cfg.Own != nil {
+		return w.newOwnClient(), nil
+	}
 	if w.cfg.Encoding.Typed() {
 		return w.newOrderClient(w.clocks.New()), nil
 	}
@@ -230,6 +254,9 @@ func (w *Workload) Inject(_ context.Context, f fault.Fault) (func() error, error
 // Finish adds the client's encode and decode time of typed runs; the
 // engine's figures are the REST figures.
 func (w *Workload) Finish(_ context.Context, r *results.Result) error {
+	if w.cfg.Own != nil {
+		r.Requests = w.cfg.Own.report()
+	}
 	if us, ok := w.clocks.PerOpUS(); ok {
 		r.SetClientCodecPerOpUS(us)
 	}

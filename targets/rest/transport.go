@@ -33,13 +33,25 @@ decodes and checks. A refused order (HTTP 400) counts as invalid_message.
 
 A target of your own can stand in for the embedded one: it must answer
 POST /echo with status 200 and the request body (--encoding raw), or
-POST /orders with the order's confirmation (json, protobuf).`,
+POST /orders with the order's confirmation (json, protobuf).
+
+Or measure your own service as it is: --target its URL (with a path, or
+--path), --method, --header, a --body-file template whose placeholders
+({{seq}}, {{uuid}}, {{now}}, {{rand A B}} …) take a value per request,
+--expect-status (default 2xx; others count as unexpected_status) and a
+response check (--expect-json PATH=VALUE, --expect-body-contains; a
+failure counts as check_failed). A scenario's options may give a weighted
+mix of requests (mix:). See docs/rest.md, "Your own endpoints".`,
 			Example: `  commsbench run rest --rate 2000 --duration 20s
   commsbench run rest --rate 0 --concurrency 64 --connections 64
   commsbench run rest --target 127.0.0.1:8080 --http2
-  commsbench run rest --encoding protobuf --items 10`,
+  commsbench run rest --encoding protobuf --items 10
+  commsbench run rest --target http://127.0.0.1:8080/orders --method POST --body-file order.json --expect-status 201`,
 		},
 		NewConfig: func() transport.Config { return &runConfig{Messages: messages.NewSettings()} },
+		Shared: transport.Shared{Usage: map[string]string{
+			"target": "a running echo target (host:port), or your own service's URL, with a path (http://127.0.0.1:8080/orders) or --path; without it an embedded echo target starts on 127.0.0.1",
+		}},
 		Serve: &transport.Serve{
 			Help: transport.Help{
 				Short: "Serve the REST echo target (POST /echo, POST /orders, GET /healthz)",
@@ -47,6 +59,7 @@ POST /orders with the order's confirmation (json, protobuf).`,
 			NewConfig: func() transport.ServeConfig { return &serveConfig{Addr: "127.0.0.1:8080"} },
 		},
 		Faults:    transport.TargetFaults(),
+		Retries:   true,
 		SmallHeap: true,
 		Describe: func(r *results.Result) transport.Mechanism {
 			name := "REST"
@@ -54,7 +67,7 @@ POST /orders with the order's confirmation (json, protobuf).`,
 				name = "REST (h2c)"
 			}
 			if r != nil {
-				name += messages.NameSuffix(r.Options)
+				name += messages.NameSuffix(r.Options) + ownSuffix(r.Options)
 			}
 			return transport.Mechanism{Name: name, Prose: name, Kind: transport.Sync}
 		},
@@ -65,14 +78,16 @@ POST /orders with the order's confirmation (json, protobuf).`,
 type runConfig struct {
 	HTTP2    bool
 	Messages messages.Settings
+	// Own are the requests to a user's own endpoints (custom.go).
+	Own ownSettings
 }
 
 func (c *runConfig) Options() []transport.Option {
-	return []transport.Option{
+	return append([]transport.Option{
 		{Name: "http2", Usage: "speak HTTP/2 without TLS (h2c) instead of HTTP/1.1", Value: transport.Bool(&c.HTTP2)},
 		{Name: "encoding", Usage: messages.EncodingUsage, Value: transport.String(&c.Messages.Encoding)},
 		{Name: "items", Usage: messages.ItemsUsage, Value: transport.Int(&c.Messages.Items)},
-	}
+	}, c.Own.options()...)
 }
 
 func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
@@ -90,6 +105,9 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 	if err := c.Messages.Resolve(run.Payload != nil); err != nil {
 		return transport.Usagef("%v", err)
 	}
+	if err := c.resolveOwn(run); err != nil {
+		return err
+	}
 	if c.Messages.Enc.Typed() {
 		run.PayloadBytes = c.Messages.RequestBytes
 	}
@@ -99,6 +117,7 @@ func (c *runConfig) Resolve(_ transport.Env, run *transport.Run) error {
 func (c *runConfig) Record(transport.Run) map[string]any {
 	o := map[string]any{"http2": c.HTTP2}
 	c.Messages.Record(o, true)
+	c.Own.record(o)
 	return o
 }
 
@@ -112,6 +131,7 @@ func (c *runConfig) Workload(run transport.Run) (bench.Workload, error) {
 		NetProxy:     transport.NeedsNetProxy(run.Faults),
 		Encoding:     c.Messages.Enc,
 		Items:        c.Messages.Items,
+		Own:          c.Own.fresh(run.ID),
 	}), nil
 }
 

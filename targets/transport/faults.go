@@ -24,11 +24,28 @@ func ReceiverFaults() []fault.Kind { return []fault.Kind{fault.Down, fault.Slow}
 // of every receiving side, and network through a NetProxy in front of it.
 func TargetFaults() []fault.Kind { return append(ReceiverFaults(), fault.Network) }
 
+// BrokerFaults are the kinds of fault a brokered transport takes: those
+// of its receiving side (consumers, subscribers), and broker-down and
+// network on the path to the broker, through a NetProxy.
+func BrokerFaults() []fault.Kind {
+	return append(ReceiverFaults(), fault.Network, fault.BrokerDown)
+}
+
 // NeedsNetProxy says whether a run's faults need a NetProxy in front of
-// its target.
+// its target or broker.
 func NeedsNetProxy(fs []fault.Fault) bool {
 	for _, f := range fs {
-		if f.Kind == fault.Network {
+		if f.Kind == fault.Network || f.Kind == fault.BrokerDown {
+			return true
+		}
+	}
+	return false
+}
+
+// Has says whether fs holds a fault of kind k.
+func Has(fs []fault.Fault, k fault.Kind) bool {
+	for _, f := range fs {
+		if f.Kind == k {
 			return true
 		}
 	}

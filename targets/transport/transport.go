@@ -47,6 +47,10 @@ type Transport struct {
 	// (its workload is a bench.Injector); a run asking for another kind is
 	// refused before it starts, naming these.
 	Faults []fault.Kind
+	// Retries says the transport's callers may retry a failed operation
+	// (--retries): its workload is a bench.Retrier, which says which
+	// failures a retry is safe for.
+	Retries bool
 	// SmallHeap says the run holds little memory (no embedded broker
 	// keeping messages), so the garbage collector may run less often.
 	SmallHeap bool
