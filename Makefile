@@ -23,7 +23,7 @@ test-short:
 
 ## run: the main job: every built-in scenario side by side (commsbench suite)
 ## on the embedded targets (REST, gRPC, Kafka, NATS) and the local RabbitMQ when
-## one answers (its scenarios are skipped otherwise); under two minutes.
+## one answers (its scenarios are skipped otherwise); about three minutes.
 run: build
 	./$(BIN) suite
 

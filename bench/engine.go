@@ -219,14 +219,16 @@ func Run(ctx context.Context, w Workload, o Options) (res *results.Result, err e
 	r.peer = newPeerMeter(target.Address)
 	res, err = r.drive()
 	if res == nil {
-		faults.stopSampling()
+		r.backlog.stop()
 		return nil, err
 	}
 	res.Target = target
 	if ferr := w.Finish(ctx, res); ferr != nil && err == nil {
 		err = ferr
 	}
-	faults.stopSampling()
+	// The backlog is sampled until the workload's Finish drained it.
+	r.backlog.stop()
+	r.backlog.record(res)
 	if faults != nil && res.Resilience != nil {
 		faults.finish(res)
 	}
@@ -242,6 +244,10 @@ type run struct {
 	start        time.Time // the schedule's origin: warm-up begins here
 	measureStart time.Time
 	end          time.Time // planned end of the measured period; zero if unbounded
+	// The same as offsets from start, which is all the hot path reads:
+	// time.Since(start) reads the monotonic clock alone, where time.Now
+	// reads the wall clock too.
+	measureOff, endOff time.Duration // endOff 0: unbounded
 
 	// opsCtx outlives ctx by the grace period, so that in-flight operations
 	// can finish after a cancellation.
@@ -260,6 +266,9 @@ type run struct {
 	peer      *peerMeter // the target's process, when another one here
 	faults    *faultRun  // nil without faults
 	retrier   Retrier    // nil without retries
+	// backlog samples a brokered workload's backlog, with or without
+	// faults (nil when it has none).
+	backlog *backlogSampler
 }
 
 func newRun(ctx context.Context, w Workload, o Options) *run {
@@ -327,12 +336,16 @@ func (r *run) setSchedule() bool {
 			return false
 		}
 		// The origin is the agreed instant, not when this process woke:
-		// every shard's schedule counts from the same one.
-		r.start = r.o.StartAt
+		// every shard's schedule counts from the same one. It keeps a
+		// monotonic reading, for offsets from it to need no wall clock.
+		now := time.Now()
+		r.start = now.Add(-now.Sub(r.o.StartAt))
 	}
+	r.measureOff = r.o.Warmup
 	r.measureStart = r.start.Add(r.o.Warmup)
 	if r.o.Duration > 0 {
-		r.end = r.measureStart.Add(r.o.Duration)
+		r.endOff = r.o.Warmup + r.o.Duration
+		r.end = r.start.Add(r.endOff)
 	}
 	// CPU is counted over the measured period only.
 	mark := func() { c := readCPU(); r.cpuStart.Store(&c); r.peer.start() }
@@ -344,6 +357,7 @@ func (r *run) setSchedule() bool {
 	if r.faults != nil {
 		r.faults.begin(r.ctx, r.w, r.measureStart)
 	}
+	r.backlog = startBacklog(r.ctx, r.w, r.measureStart, r.faults)
 	return true
 }
 
@@ -360,131 +374,6 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 		return true
 	case <-ctx.Done():
 		return false
-	}
-}
-
-func (r *run) openLoop(wg *sync.WaitGroup, col *collector, colDone chan struct{}) error {
-	pacer := ConstantPacer{PerSecond: r.o.Rate}
-	work := make(chan Op)
-	spawned := 0
-	spawn := func() error {
-		c, err := r.w.NewClient(r.ctx, spawned)
-		if err != nil {
-			return fmt.Errorf("worker %d: %w", spawned, err)
-		}
-		wg.Add(1)
-		go r.openWorker(spawned, c, work, wg)
-		spawned++
-		return nil
-	}
-	defer close(work)
-	// Start enough workers for ~2 ms of operations before the clock starts,
-	// so that making clients does not delay the first sends.
-	initial := min(r.o.Concurrency, int(math.Ceil(r.o.Rate*0.002))+1)
-	for range initial {
-		if err := spawn(); err != nil {
-			go col.run(colDone)
-			return err
-		}
-	}
-	if !r.setSchedule() {
-		go col.run(colDone)
-		return nil
-	}
-	go col.run(colDone)
-
-	sl := newPreciseSleeper()
-	defer sl.release()
-	// The run ends at its planned end even when the target fell behind:
-	// what was due before the end and not sent within endGrace of it is
-	// counted as unsent, never sent late for minutes after the end.
-	var pastEnd <-chan time.Time
-	if !r.end.IsZero() {
-		t := time.NewTimer(time.Until(r.end) + endGrace)
-		defer t.Stop()
-		pastEnd = t.C
-	}
-	// i runs over this shard's operations of the whole schedule; the
-	// measured ones are those from first on, and with a request count the
-	// whole load's measured operations end at last.
-	sh := r.o.Shard
-	first := pacer.Index(r.measureStart.Sub(r.start))
-	last := int64(math.MaxInt64)
-	if r.o.Requests > 0 {
-		last = first + r.o.Requests
-	}
-	for i := sh.First(0); ; i += int64(max(sh.Count, 1)) {
-		due := r.start.Add(pacer.Due(i))
-		warm := due.Before(r.measureStart)
-		if !warm {
-			if !r.end.IsZero() && !due.Before(r.end) {
-				return nil
-			}
-			if i >= last {
-				return nil
-			}
-		}
-		for {
-			if r.ctx.Err() != nil {
-				return nil
-			}
-			d := time.Until(due)
-			if d <= 0 {
-				break
-			}
-			sl.sleep(min(d, 20*time.Millisecond))
-		}
-		if !r.end.IsZero() && !time.Now().Before(r.end.Add(endGrace)) {
-			r.unsent.Store(r.dueUnsent(pacer, i, last))
-			return nil
-		}
-		op := Op{Seq: i, Intended: due, Warmup: warm}
-		select {
-		case work <- op:
-		default:
-			if spawned < r.o.Concurrency {
-				if err := spawn(); err != nil {
-					return err
-				}
-			} else {
-				col.inFlightBound.Store(true)
-			}
-			// The operation waits for a free worker; its lateness shows in
-			// its latency, and the schedule does not move.
-			select {
-			case work <- op:
-			case <-r.ctx.Done():
-				return nil
-			case <-pastEnd:
-				r.unsent.Store(r.dueUnsent(pacer, i, last))
-				return nil
-			}
-		}
-	}
-}
-
-// endGrace is how late after the planned end the pacer may still send an
-// operation that was due before it: enough for a wake-up that overshot
-// (tens of microseconds), so that a target that kept up never shows an
-// unsent operation, and short enough that an overloaded run ends on time.
-const endGrace = 50 * time.Millisecond
-
-// dueUnsent counts this shard's measured operations from the i-th on that
-// were due before the planned end, and before last when a request count
-// bounds the run.
-func (r *run) dueUnsent(p ConstantPacer, i, last int64) int64 {
-	from := max(i, p.Index(r.measureStart.Sub(r.start)))
-	return r.o.Shard.Within(from, min(p.Index(r.end.Sub(r.start)), last))
-}
-
-func (r *run) openWorker(id int, c Client, work <-chan Op, wg *sync.WaitGroup) {
-	defer wg.Done()
-	defer closeClient(c)
-	rec := r.newRecorder()
-	defer rec.flush()
-	for op := range work {
-		op.Worker = id
-		r.do(c, op, false, rec)
 	}
 }
 
@@ -516,25 +405,35 @@ func (r *run) closedLoop(wg *sync.WaitGroup, col *collector, colDone chan struct
 	return nil
 }
 
+// now is the time since the schedule's origin.
+func (r *run) now() time.Duration { return time.Since(r.start) }
+
 func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 	defer wg.Done()
 	defer closeClient(c)
 	rec := r.newRecorder()
-	defer rec.flush()
+	defer rec.close()
 	var bo backoff
 	defer bo.stop()
+	// Each operation starts when the previous one ended: that reading of
+	// the clock is its start, so an operation costs one reading, not three.
+	now := time.Duration(-1)
 	for r.ctx.Err() == nil {
-		now := time.Now()
-		warm := now.Before(r.measureStart)
+		if now < 0 {
+			now = r.now()
+		}
+		warm := now < r.measureOff
 		if !warm {
-			if !r.end.IsZero() && !now.Before(r.end) {
+			if r.endOff > 0 && now >= r.endOff {
 				return
 			}
 			if r.o.Requests > 0 && r.measured.Add(1) > r.o.Shard.Share(r.o.Requests) {
 				return
 			}
 		}
-		class := r.do(c, Op{Seq: r.o.Shard.Seq(r.seq.Add(1) - 1), Intended: now, Warmup: warm, Worker: id}, true, rec)
+		op := Op{Seq: r.o.Shard.Seq(r.seq.Add(1) - 1), Intended: r.start.Add(now), Warmup: warm, Worker: id}
+		class, done := r.do(c, op, now, now, true, rec)
+		now = done
 		switch {
 		case class == "":
 			bo.reset()
@@ -543,25 +442,28 @@ func (r *run) closedWorker(id int, c Client, wg *sync.WaitGroup) {
 			// only measure how fast this machine fails.
 			r.backedOff.Store(true)
 			bo.wait(r.ctx, r.end)
+			now = -1
 		}
 	}
 }
 
-// do performs one operation, records it, and returns its error class
-// ("" when it succeeded).
-func (r *run) do(c Client, op Op, closed bool, rec *recorder) string {
-	ctx := rec.watch.arm()
-	sent := time.Now()
-	if closed {
-		op.Intended = sent
-	}
+// do performs one operation, due at due and sent at sent (offsets from
+// the schedule's origin), with its retries (retry.go), records it, and returns its error class ("" when
+// it succeeded) and when it ended. sent is the caller's reading of the
+// clock, so that an operation that follows another at once reuses the
+// previous one's end.
+func (r *run) do(c Client, op Op, due, sent time.Duration, closed bool, rec *recorder) (string, time.Duration) {
+	ctx := rec.watch.arm(sent)
 	err := c.Do(ctx, op)
+	// A retried operation keeps its intended time and its first send:
+	// its latency holds every attempt and every wait between them, and
+	// the worker retrying it is busy, as with any slow operation.
 	attempts := 1
 	for err != nil && r.retrier != nil && r.retry(ctx, Classify(err), attempts, &rec.retryTimer) {
 		attempts++
 		err = c.Do(ctx, op)
 	}
-	done := time.Now()
+	done := r.now()
 	rec.watch.disarm()
 	var class string
 	if err != nil {
@@ -574,12 +476,12 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) string {
 		}
 	}
 	if op.Warmup {
-		return class
+		return class, done
 	}
 	s := sample{
-		done:     int64(done.Sub(r.measureStart)),
-		response: int64(done.Sub(op.Intended)),
-		service:  int64(done.Sub(sent)),
+		done:     int64(done - r.measureOff),
+		response: int64(done - due),
+		service:  int64(done - sent),
 		delay:    -1,
 		class:    class,
 		attempts: int32(attempts),
@@ -588,10 +490,10 @@ func (r *run) do(c Client, op Op, closed bool, rec *recorder) string {
 		s.err = err
 	}
 	if !closed {
-		s.delay = int64(sent.Sub(op.Intended))
+		s.delay = int64(sent - due)
 	}
 	rec.add(s)
-	return class
+	return class, done
 }
 
 func closeClient(c Client) {

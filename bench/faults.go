@@ -34,7 +34,8 @@ type PhaseTimer interface {
 
 // Backlogger is a workload whose far side holds what was sent until it is
 // received (a queue's depth, a consumer group's lag): the engine samples
-// it while faults run, for the backlog's peak and the recovery time.
+// it (backlog.go) for the result's timeline and, while faults run, for the
+// backlog's peak and the recovery time.
 type Backlogger interface {
 	// Backlog returns the messages sent and not yet received, and whether
 	// that is known now.
@@ -49,15 +50,14 @@ type faultRun struct {
 	faults []fault.Fault
 	win    fault.Window
 	inj    Injector
-	bl     Backlogger
-	op     string // the caller's latency name
+	bl     Backlogger // nil when the workload has no backlog to sample
+	op     string     // the caller's latency name
 
 	mu      sync.Mutex
 	records []results.Fault
-	// backlog per phase and per second of the measured period (-1: none
-	// sampled), and when it was first empty after the window.
+	// backlog per phase (-1: none sampled), as the run's backlog sampler
+	// observes it, and when it was first empty after the window.
 	peak      [fault.Phases]int64
-	perSecond []int64
 	emptyAt   time.Duration
 	emptySeen bool
 	afterPeak int64 // the largest backlog sampled after the window
@@ -74,9 +74,6 @@ type faultRun struct {
 	ended              atomic.Int64 // faults ended
 	wg                 sync.WaitGroup
 	stop               context.CancelFunc
-	// sampling ends after the workload's Finish (a queue drains there).
-	sampling     context.CancelFunc
-	samplingDone chan struct{}
 }
 
 func newFaultRun(w Workload, fs []fault.Fault) (*faultRun, error) {
@@ -116,9 +113,6 @@ func (fr *faultRun) begin(ctx context.Context, w Workload, origin time.Time) {
 		fr.wg.Add(1)
 		go fr.apply(ctx, i, f, origin)
 	}
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	fr.sampling, fr.samplingDone = cancel, make(chan struct{})
-	go fr.sample(sctx, origin)
 }
 
 // apply injects the i-th fault at its start and ends it at its end, or
@@ -196,28 +190,6 @@ func (fr *faultRun) end() {
 	fr.wg.Wait()
 }
 
-// sample records the backlog every backlogEvery until stopped.
-func (fr *faultRun) sample(ctx context.Context, origin time.Time) {
-	defer close(fr.samplingDone)
-	if fr.bl == nil {
-		return
-	}
-	t := time.NewTicker(backlogEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			n, ok := fr.bl.Backlog()
-			if !ok {
-				continue
-			}
-			fr.observe(now.Sub(origin), n)
-		}
-	}
-}
-
 // observe records one backlog sample, taken at offset from the start of
 // the measured period.
 func (fr *faultRun) observe(offset time.Duration, n int64) {
@@ -228,11 +200,6 @@ func (fr *faultRun) observe(offset time.Duration, n int64) {
 	defer fr.mu.Unlock()
 	ph := fr.phase(int64(offset), int64(offset))
 	fr.peak[ph] = max(fr.peak[ph], n)
-	sec := int(offset / time.Second)
-	for len(fr.perSecond) <= sec {
-		fr.perSecond = append(fr.perSecond, -1)
-	}
-	fr.perSecond[sec] = max(fr.perSecond[sec], n)
 	// Empty is the first empty sample after the largest backlog after the
 	// window: when the broker itself was away, what was sent during the
 	// window reaches it only after, and an empty moment before that is no
@@ -245,15 +212,6 @@ func (fr *faultRun) observe(offset time.Duration, n int64) {
 			fr.emptyAt, fr.emptySeen = offset, true
 		}
 	}
-}
-
-// stopSampling ends the backlog samples (after the workload's Finish).
-func (fr *faultRun) stopSampling() {
-	if fr == nil || !fr.begun {
-		return
-	}
-	fr.sampling()
-	<-fr.samplingDone
 }
 
 // phaseCount is one phase's operations, kept by the collector.
@@ -288,9 +246,9 @@ func (fr *faultRun) resilience(c *collector, measured time.Duration, op string) 
 	return res
 }
 
-// finish adds what needs the workload's figures and the backlog samples:
-// the backlog per phase and second, the recovery time, lost and duplicated
-// messages.
+// finish adds what needs the workload's figures and the backlog samples
+// (the timeline already holds them): the backlog per phase, the recovery
+// time, lost and duplicated messages.
 func (fr *faultRun) finish(r *results.Result) {
 	res := r.Resilience
 	fr.mu.Lock()
@@ -300,12 +258,6 @@ func (fr *faultRun) finish(r *results.Result) {
 		if fr.peak[i] >= 0 {
 			v := fr.peak[i]
 			p.BacklogPeak = &v
-		}
-	}
-	for i := range r.Timeline {
-		if sec := int(r.Timeline[i].TS); sec < len(fr.perSecond) && fr.perSecond[sec] >= 0 {
-			v := fr.perSecond[sec]
-			r.Timeline[i].Backlog = &v
 		}
 	}
 	emptyAt, emptySeen, sampled := fr.emptyAt, fr.emptySeen, fr.bl != nil

@@ -53,7 +53,7 @@ type recorder struct {
 }
 
 func (r *run) newRecorder() *recorder {
-	return &recorder{r: r, buf: r.pool.Get().(*[]sample), watch: watchdog{parent: r.opsCtx, timeout: r.o.Timeout}}
+	return &recorder{r: r, buf: r.pool.Get().(*[]sample), watch: watchdog{parent: r.opsCtx, timeout: r.o.Timeout, base: r.start}}
 }
 
 func (rec *recorder) add(s sample) {
@@ -62,6 +62,12 @@ func (rec *recorder) add(s sample) {
 		rec.lastFlush = s.done
 		rec.flush()
 	}
+}
+
+// close hands over what is left and stops the watchdog's timer.
+func (rec *recorder) close() {
+	rec.flush()
+	rec.watch.stop()
 }
 
 func (rec *recorder) flush() {

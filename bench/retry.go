@@ -80,7 +80,7 @@ func (r *run) retry(ctx context.Context, class string, attempts int, timer **tim
 		return false
 	}
 	d := retryWait(r.o.RetryBackoff, attempts)
-	if !r.end.IsZero() && !time.Now().Add(d).Before(r.end) {
+	if r.endOff > 0 && r.now()+d >= r.endOff {
 		return false
 	}
 	if d <= 0 {

@@ -2,7 +2,9 @@ package bench_test
 
 import (
 	"context"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -179,5 +181,44 @@ func TestRetriesByPhase(t *testing.T) {
 	}
 	if sum != res.Retries.RetryCounts {
 		t.Errorf("phases add up to %+v, run %+v", sum, res.Retries.RetryCounts)
+	}
+}
+
+// In the open loop a worker retrying an operation is busy, as with a slow
+// one: no more operations are in flight than the bound, and every
+// operation due is either sent (once, whatever its attempts) or counted
+// unsent.
+func TestRetriesKeepTheOpenLoopAccounting(t *testing.T) {
+	w := newRetryingWorkload(-1, syscall.ECONNRESET)
+	var inFlight, most atomic.Int64
+	do := w.do
+	w.do = func(ctx context.Context, op bench.Op) error {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		return do(ctx, op)
+	}
+	const rate, workers = 200, 2
+	res, err := bench.Run(context.Background(), w, bench.Options{
+		Rate: rate, Concurrency: workers, Duration: time.Second,
+		Retries: 3, RetryBackoff: 10 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := most.Load(); m > workers {
+		t.Errorf("%d operations in flight at once, bound %d", m, workers)
+	}
+	if asked := res.Counts.Sent + res.Counts.Unsent; asked != rate {
+		t.Errorf("sent %d + unsent %d, want the %d due", res.Counts.Sent, res.Counts.Unsent, rate)
+	}
+	// Operations are retried until a retry would start after the planned
+	// end; those sent late, as the workers catch up, are not.
+	if rt := res.Retries; rt.Attempts > 4*res.Counts.Sent || rt.Retried < 2*workers || rt.Attempts < res.Counts.Sent+rt.Retried {
+		t.Errorf("retries %+v of %d operations", *rt, res.Counts.Sent)
+	}
+	if res.Counts.Errors != res.Counts.Sent || !strings.Contains(strings.Join(res.Notes, "\n"), "in-flight bound") {
+		t.Errorf("counts %+v, notes %q", res.Counts, res.Notes)
 	}
 }

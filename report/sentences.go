@@ -138,7 +138,10 @@ func Sentences(rows []Row) []string {
 		sort.SliceStable(ceilings, func(i, j int) bool { return ceilings[i].v > ceilings[j].v })
 		_, workers := Loads(rows)
 		intro := "At saturation"
-		if len(workers) == 1 {
+		switch {
+		case searched(rows):
+			intro = "At the highest rate each sustained"
+		case len(workers) == 1:
 			intro = fmt.Sprintf("At saturation (%d workers, closed loop)", workers[0])
 		}
 		if len(ceilings) == 1 {

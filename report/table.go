@@ -242,11 +242,39 @@ func (r Row) EndToEndLatency() *results.Latency {
 	return m
 }
 
-// MaxOpsPerS is the throughput reached at saturation (the median of the runs).
+// MaxOpsPerS is the throughput reached at saturation (the median of the
+// runs): the highest rate sustained where the phase searched for it
+// (run --find-max), else what the closed loop achieved.
 func (r Row) MaxOpsPerS() (float64, bool) {
 	return median(r.saturationRuns(), func(res *results.Result) (float64, bool) {
+		if s := res.Search; s != nil {
+			return s.FoundOpsPerS, s.FoundOpsPerS > 0
+		}
 		return res.Throughput.OpsPerS, res.Throughput.OpsPerS > 0
 	})
+}
+
+// MaxP99 is the p99 of the main latency at the highest rate sustained
+// (the median of the runs); ok is false unless the phase searched.
+func (r Row) MaxP99() (float64, bool) {
+	return median(r.saturationRuns(), func(res *results.Result) (float64, bool) {
+		if s := res.Search; s != nil {
+			return float64(s.P99NS), s.FoundOpsPerS > 0 && s.P99NS > 0
+		}
+		return 0, false
+	})
+}
+
+// Searched says whether the row's saturation phase searched for the
+// highest sustainable rate.
+func (r Row) Searched() bool {
+	runs := r.saturationRuns()
+	for _, res := range runs {
+		if res.Search == nil {
+			return false
+		}
+	}
+	return len(runs) > 0
 }
 
 // CPUPerOpUS is the commsbench process's CPU time per operation at the
@@ -309,9 +337,9 @@ type Delivery struct {
 // every run: a count, unlike a figure, sums exactly.
 func (r Row) Delivered() (Delivery, bool) {
 	var d Delivery
-	any := false
+	found := false
 	for _, res := range r.allRuns() {
-		any = true
+		found = true
 		c := res.Counts
 		if c.Delivery == nil {
 			d.Received += c.OK
@@ -332,7 +360,7 @@ func (r Row) Delivered() (Delivery, bool) {
 			*d.Unread += *u
 		}
 	}
-	return d, any
+	return d, found
 }
 
 func (d Delivery) String() string {
@@ -393,8 +421,9 @@ func (r Row) Status() string {
 
 // Rows groups results into the rows of a trade-off table: by scenario (or
 // by transport and label for results made outside a suite), in the order
-// first seen. A result without a phase counts as same-load when it was
-// open loop and as saturation when closed loop. When a row has several
+// first seen. A result without a phase counts as resilience when it ran
+// faults, as saturation when it was closed loop or searched for the
+// highest rate, and as same-load otherwise. When a row has several
 // results for one phase (repeated runs), its figures are the medians of
 // the runs' own figures, as compare shows them; SameLoad and Saturation
 // hold the latest run.
@@ -415,7 +444,7 @@ func Rows(rs []*results.Result) []Row {
 		case res.Resilience != nil:
 			// A run with faults, made outside a suite.
 			phase = Resilience
-		case res.Load.Mode == results.ClosedLoop:
+		case res.Load.Mode == results.ClosedLoop || res.Search != nil:
 			phase = Saturation
 		default:
 			phase = SameLoad
@@ -491,6 +520,8 @@ func PhaseLine(rows []Row) string {
 		parts = append(parts, fmt.Sprintf("Latency and the first CPU/op figure at different offered loads (%s ops/s, open loop): the loads differ, so these latencies are not on equal terms", joinAnd(rs)))
 	}
 	switch {
+	case searched(rows):
+		parts = append(parts, "max ops/s: the highest open-loop rate sustained (99% of the due operations done, the backlog not growing"+p99Bound(rows)+") and the p99 of the main latency there, the second CPU/op figure at that rate")
 	case len(workers) == 1:
 		parts = append(parts, fmt.Sprintf("max ops/s and the second CPU/op figure at saturation: closed loop, %d workers", workers[0]))
 	case len(workers) > 1:
@@ -569,4 +600,41 @@ func RepeatsLine(rows []Row) string {
 		n = fmt.Sprintf("%d to %d", lo, hi)
 	}
 	return fmt.Sprintf("each figure is the median of %s runs of its scenario and phase (of each run's own percentiles, as commsbench compare shows them); delivered counts add up over every run; timelines show the latest run", n)
+}
+
+// searched says whether every row that has a saturation phase searched
+// for its highest sustainable rate (and one did).
+func searched(rows []Row) bool {
+	found := false
+	for _, r := range rows {
+		if len(r.saturationRuns()) == 0 {
+			continue
+		}
+		if !r.Searched() {
+			return false
+		}
+		found = true
+	}
+	return found
+}
+
+// p99Bound is ", the p99 within B" when the searches had one bound on
+// the p99, "" otherwise.
+func p99Bound(rows []Row) string {
+	var bound int64 = -1
+	for _, r := range rows {
+		for _, res := range r.saturationRuns() {
+			if res.Search == nil {
+				continue
+			}
+			if bound >= 0 && res.Search.MaxP99NS != bound {
+				return ", the p99 within a bound that differs between scenarios"
+			}
+			bound = res.Search.MaxP99NS
+		}
+	}
+	if bound <= 0 {
+		return ""
+	}
+	return ", the p99 within " + results.FormatNS(float64(bound))
 }

@@ -35,7 +35,11 @@ func (r Row) Cells() []string {
 	}
 	cells = append(cells, pair(r.CallerWaits()), pair(r.EndToEnd()))
 	if v, ok := r.MaxOpsPerS(); ok {
-		cells = append(cells, results.FormatRate(v))
+		cell := results.FormatRate(v)
+		if p99, ok := r.MaxP99(); ok {
+			cell += " · p99 " + results.FormatNS(p99)
+		}
+		cells = append(cells, cell)
 	} else {
 		cells = append(cells, "-")
 	}
@@ -53,7 +57,7 @@ func Legend() []string {
 	return []string{
 		"caller waits: what the sending service waited for in the same-load phase (open loop) — the response for REST, gRPC and queue rpc, the broker's confirm for queue oneway and events.",
 		"end to end: from when the operation was due to when the receiving service had it (coordinated omission corrected); for calls, the response.",
-		"max ops/s: the throughput reached in the saturation phase.",
+		"max ops/s: the throughput reached in the saturation phase: the highest open-loop rate sustained, with the p99 there, where the phase searched for it (suite, run --find-max); what a closed loop of workers achieved in older results.",
 		"CPU/op: CPU time per operation, same-load phase / saturation phase (medians over the runs). client is this process, and what ran inside it is named: consumers of a queue or stream, an embedded target, the embedded Kafka broker (\"with client\" in their own column). receiver and broker are another process on this machine listening on the target's port, read from /proc (Linux), \"not measured\" for a remote host or elsewhere; a broker's figure is all its work, including other clients it served meanwhile. total adds the parts, when every one was measured.",
 		"delivered: messages received out of those expected over every run of both phases (sent × subscribing groups), lost, unread (still queued when the drain ended, where the run counted them) and duplicated ones; for calls, answers out of requests.",
 	}

@@ -118,6 +118,9 @@ type Result struct {
 	// by their window. Both are absent from runs without faults.
 	Faults     []Fault     `json:"faults,omitempty"`
 	Resilience *Resilience `json:"resilience,omitempty"`
+	// Search is set when the run searched for the highest sustainable
+	// rate (run --find-max): every step, and the rate found.
+	Search *Search `json:"search,omitempty"`
 	// Retries is the callers' retry policy and what it did (--retries);
 	// absent from runs without retries.
 	Retries *Retries `json:"retries,omitempty"`

@@ -362,6 +362,7 @@ func writeText(w io.Writer, r *Result) error {
 	if err := writeResilienceText(w, r); err != nil {
 		return err
 	}
+	writeSearchText(w, r)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
@@ -429,6 +430,7 @@ func writeMarkdown(w io.Writer, r *Result) error {
 		}
 	}
 	writeResilienceMarkdown(w, r)
+	writeSearchMarkdown(w, r)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n> %s\n", escapeMD(n))
 	}

@@ -169,7 +169,8 @@ type Suite struct {
 	Name        string
 	Description string
 	// SameLoad is the first phase: every scenario at the same offered
-	// load, open loop. Saturation is the second: closed loop, to find each
+	// load, open loop. Saturation is the second: a search for the highest
+	// rate each sustains (or a closed loop), to find each
 	// one's throughput ceiling. What a phase sets overrides the
 	// scenario's own load, so that every scenario runs on equal terms.
 	SameLoad   Phase
@@ -210,7 +211,8 @@ func (s *Suite) applyPayload() {
 type Phase struct {
 	// Rate is the same-load phase's offered load in operations per second.
 	Rate float64
-	// Concurrency is the saturation phase's closed-loop workers.
+	// Concurrency is the saturation phase's closed-loop workers (suite
+	// --saturation closed), or its search's bound on operations in flight.
 	Concurrency int
 	Duration    time.Duration
 	Warmup      *time.Duration

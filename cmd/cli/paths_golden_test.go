@@ -54,7 +54,7 @@ scenarios:
 		{"scenario event", append([]string{"run", "--scenario", "order-placed-event", "--acks", "leader", "--out", filepath.Join(dir, "scenario-event.json")}, load...)},
 		{"run queue", []string{"run", "queue", "--amqp-url", amqpURL, "--rate", "0", "--inflight", "10", "--producers", "2", "--requests", "100", "--warmup", "0", "--out", filepath.Join(dir, "run-queue.json")}},
 		{"scenario queue", append([]string{"run", "--scenario", "order-inventory-queue", "--prefetch", "50", "--out", filepath.Join(dir, "scenario-queue.json")}, load...)},
-		{"suite", []string{"suite", suiteFile, "--duration", "300ms", "--warmup", "0", "--quiet", "--out", filepath.Join(dir, "suite")}},
+		{"suite", []string{"suite", suiteFile, "--duration", "300ms", "--warmup", "0", "--saturation", "closed", "--quiet", "--out", filepath.Join(dir, "suite")}},
 	}
 	for _, r := range runs {
 		if code, _, errOut := run(t, r.args...); code != 0 {

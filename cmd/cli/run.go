@@ -60,6 +60,9 @@ type RunOptions struct {
 	Dist shardFlags
 	// InProcess is --in-process (see served.go).
 	InProcess bool
+	// Search makes the run a search for the highest sustainable rate
+	// (see run_findmax.go).
+	Search searchFlags
 }
 
 func newRunOptions() *RunOptions {
@@ -96,6 +99,7 @@ func (o *RunOptions) addFlags(fl *pflag.FlagSet) {
 	o.Retry.addFlags(fl)
 	fl.IntVar(&o.Count, "count", o.Count, "repeat the run N times, each against a fresh target, to gather samples for compare and check;\nwith N > 1, --out names a directory that receives one <transport>-<label>-<i>.json per run")
 	o.Dist.addFlags(fl)
+	o.Search.addFlags(fl)
 }
 
 // runGCPercent is the GOGC of REST and gRPC runs. Their heap is a few
@@ -139,6 +143,9 @@ func executeRun(ctx context.Context, f *Factory, req *runRequest, progress func(
 		}
 		defer remove()
 		req.Config.(transport.Containerized).UseBroker(broker.ClientAddress())
+	}
+	if req.Search.On {
+		return executeSearch(ctx, f, req, progress)
 	}
 	if req.Output.Count > 1 || isDirOut(req.Output.Out) {
 		return executeRepeated(ctx, f, req, progress)

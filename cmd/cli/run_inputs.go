@@ -102,7 +102,8 @@ func reservedOption(name string) (string, bool) {
 		return "write the payload as payload.size or payload.template", true
 	case "fault":
 		return "write faults as a list under faults:", true
-	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id", "retries", "retry-backoff", "in-process":
+	case "out", "format", "quiet", "label", "count", "scenario", "cpuprofile", "shard", "shards", "start-at", "run-id", "in-process",
+		"retries", "retry-backoff", "find-max", "max-p99", "find-max-steps", "find-max-time":
 		return "a setting of the command line, not of a scenario: give --" + name + " when you run it", true
 	}
 	return "", false
@@ -259,6 +260,9 @@ type runRequest struct {
 	// InProcess keeps an embedded target or broker in this process
 	// instead of a process of its own.
 	InProcess bool
+	// Search, when on, makes the run a search for the highest
+	// sustainable rate.
+	Search searchRequest
 }
 
 // payloadSource is where a run's payload came from.
@@ -283,6 +287,10 @@ type runOutput struct {
 func (in *runInputs) request(f *Factory) (*runRequest, error) {
 	o := in.shared
 	if err := o.validate(in.changed); err != nil {
+		return nil, err
+	}
+	search, err := o.Search.check(in.changed, o)
+	if err != nil {
 		return nil, err
 	}
 	if err := o.loadPayload(in.changed); err != nil {
@@ -317,6 +325,7 @@ func (in *runInputs) request(f *Factory) (*runRequest, error) {
 		Scenario:   in.scenario,
 		Containers: in.ct,
 		Output:     runOutput{Out: o.Out, Format: o.Format, Quiet: o.Quiet, CPUProfile: o.CPUProfile, Count: o.Count},
+		Search:     search,
 	}
 	if err := in.cfg.Resolve(transport.Env{Getenv: f.Getenv}, &req.Run); err != nil {
 		if transport.IsUsage(err) {

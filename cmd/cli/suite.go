@@ -24,14 +24,22 @@ import (
 )
 
 // Defaults of a suite run, for what neither the suite file nor the
-// command line sets. With five scenarios they keep "commsbench suite" (and
-// so "make run") under two minutes.
+// command line sets. With the built-in suite they keep "commsbench suite" (and
+// so "make run") near three minutes: each scenario's saturation search
+// takes at most 8 steps of 2.5s.
 const (
 	defaultSuite            = "microservices"
 	defaultSuiteRate        = 1000
 	defaultSuiteConcurrency = 16
 	defaultSuiteDuration    = 5 * time.Second
 	defaultSuiteWarmup      = time.Second
+	// The saturation phase's search: at most this many steps of this
+	// measured period each (after the warm-up).
+	defaultSuiteSteps    = 8
+	defaultSuiteStepTime = 2 * time.Second
+	// Saturation phase kinds (--saturation).
+	saturationSearch = "search"
+	saturationClosed = "closed"
 )
 
 // suiteOptions are the flags of "commsbench suite".
@@ -47,18 +55,29 @@ type suiteOptions struct {
 	Quiet       bool
 	Set         []string
 	SamePayload bool
-	Resilience  resilienceFlags
+	// Saturation is how the saturation phase finds each scenario's
+	// ceiling: search (the highest open-loop rate sustained) or closed.
+	Saturation string
+	MaxP99     time.Duration
+	Steps      int
+	Resilience resilienceFlags
 }
 
 // suitePhase is one phase as run: the load it gives every scenario.
 type suitePhase struct {
 	name  string
 	title string
-	// rate is the open-loop rate of the same-load phase; workers the
-	// closed-loop workers of the saturation phase.
+	// rate is the open-loop rate of the same-load phase, and the first
+	// rate of a search; workers the closed-loop workers of the saturation
+	// phase, or a search's bound on operations in flight (0: the run's).
 	rate            float64
 	workers         int
 	measure, warmup time.Duration
+	// search makes the phase a search for the highest sustainable rate,
+	// of at most steps steps, sustained only within maxP99 when set.
+	search bool
+	steps  int
+	maxP99 time.Duration
 	// faults are the resilience phase's (none in the others, whatever
 	// the scenario says, so that every scenario runs on equal terms).
 	faults []fault.Fault
@@ -92,13 +111,24 @@ func NewCmdSuite(f *Factory) *cobra.Command {
 		Short: "Run every scenario of a suite side by side and print the trade-off table",
 		Long: `Run every scenario of a suite (default: the built-in microservices suite: REST,
 gRPC, a RabbitMQ queue one-way and request-reply, and a Kafka event stream with
-two subscribers) in two phases, then print the trade-off table and a few plain
-sentences drawn from the measured numbers.
+two subscribers) in two phases, and a third on demand, then print the
+trade-off table and a few plain sentences drawn from the measured numbers.
 
   1. same load: every scenario at the same offered load, open loop at --rate,
      to compare latency on equal terms;
-  2. saturation: closed loop with --concurrency workers, to find each one's
-     throughput ceiling.
+  2. saturation: each one's throughput ceiling. By default a search for the
+     highest open-loop rate it sustains (as run --find-max does: from --rate,
+     doubling, then narrowing; sustained means 99% of the due operations
+     done, the backlog of a broker not growing, and the p99 within --max-p99
+     when given), at most --find-max-steps steps of --duration (default 2s
+     here) each; the table shows the rate found and the p99 there. With
+     --saturation closed, a closed loop of --concurrency workers instead, as
+     older versions did: for an asynchronous mechanism that measures the
+     round trips of its confirms, not its capacity;
+  3. resilience (with --resilience, or when the suite file sets phases:
+     resilience:): every scenario at the same-load rate with its receiving
+     side down for the middle third of 15 s (--resilience-fault and
+     --resilience-duration change that); --resilience=only runs it alone.
 
 A phase's rate, workers, duration and warm-up come from the flags, else from
 the suite file, else from the defaults; they override the scenarios' own load
@@ -114,6 +144,7 @@ or scenario files, 130 interrupted, 143 stopped by SIGTERM.`,
   commsbench suite --duration 2s --report report.html
   commsbench suite my-suite.yaml --rate 500 --concurrency 32
   commsbench suite --set amqp-url=amqp://bench:secret@10.0.0.5:5672/ --strict
+  commsbench suite --saturation closed --resilience
   commsbench suite order-inventory-queue        # one scenario, both phases`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -131,7 +162,10 @@ or scenario files, 130 interrupted, 143 stopped by SIGTERM.`,
 	}
 	fl := cmd.Flags()
 	fl.Float64Var(&o.Rate, "rate", defaultSuiteRate, "same-load phase: operations per second offered to every scenario, open loop (default: the suite's, else 1000)")
-	fl.IntVar(&o.Concurrency, "concurrency", defaultSuiteConcurrency, "saturation phase: closed-loop workers (default: the suite's, else 16)")
+	fl.IntVar(&o.Concurrency, "concurrency", defaultSuiteConcurrency, "saturation phase: closed-loop workers with --saturation closed (default: the suite's, else 16); the search's bound on operations in flight when given (else the run's default)")
+	fl.StringVar(&o.Saturation, "saturation", saturationSearch, "saturation phase: search (the highest open-loop rate sustained) or closed (a closed loop of --concurrency workers)")
+	fl.DurationVar(&o.MaxP99, "max-p99", 0, "saturation search: a rate is sustained only with a p99 (of the main latency) within this bound, such as 20ms")
+	fl.IntVar(&o.Steps, "find-max-steps", defaultSuiteSteps, "saturation search: at most this many steps per scenario")
 	fl.DurationVar(&o.Duration, "duration", defaultSuiteDuration, "measured period of each phase of each scenario (default: the suite's, else 5s)")
 	fl.DurationVar(&o.Warmup, "warmup", defaultSuiteWarmup, "warm-up before each measured period, excluded from every figure (default: the suite's, else 1s)")
 	fl.StringVarP(&o.Out, "out", "o", "", "directory for the result files (default ./commsbench-results/<timestamp>/)")
@@ -175,6 +209,18 @@ func (o *suiteOptions) phases(cmd *cobra.Command, s *scenarios.Suite) ([2]suiteP
 		return [2]suitePhase{}, flagErrorf("--duration %v: must be positive, such as 5s", o.Duration)
 	case o.Warmup < 0:
 		return [2]suitePhase{}, flagErrorf("--warmup %v: must not be negative (0 for none)", o.Warmup)
+	case o.Saturation != saturationSearch && o.Saturation != saturationClosed && o.Saturation != "":
+		return [2]suitePhase{}, flagErrorf("--saturation %q: choose search or closed", o.Saturation)
+	case o.Saturation == saturationClosed && (changed("max-p99") || changed("find-max-steps")):
+		return [2]suitePhase{}, flagErrorf("--max-p99 and --find-max-steps bound the saturation search: leave them out with --saturation closed")
+	case o.MaxP99 < 0:
+		return [2]suitePhase{}, flagErrorf("--max-p99 %v: must not be negative (0 for no bound)", o.MaxP99)
+	case changed("find-max-steps") && (o.Steps < 2 || o.Steps > bench.MaxSearchSteps):
+		return [2]suitePhase{}, flagErrorf("--find-max-steps %d: give 2 to %d", o.Steps, bench.MaxSearchSteps)
+	}
+	search := o.Saturation != saturationClosed
+	if search && s.Saturation.Duration == 0 {
+		dur[1] = defaultSuiteStepTime
 	}
 	if changed("rate") {
 		rate = o.Rate
@@ -188,9 +234,19 @@ func (o *suiteOptions) phases(cmd *cobra.Command, s *scenarios.Suite) ([2]suiteP
 	if changed("warmup") {
 		warm = [2]time.Duration{o.Warmup, o.Warmup}
 	}
+	sat := suitePhase{name: report.Saturation, title: "saturation", workers: workers, measure: dur[1], warmup: warm[1]}
+	if search {
+		sat.search, sat.rate, sat.maxP99, sat.steps = true, rate, o.MaxP99, defaultSuiteSteps
+		if changed("find-max-steps") {
+			sat.steps = o.Steps
+		}
+		if !changed("concurrency") && s.Saturation.Concurrency == 0 {
+			sat.workers = 0 // the run's own bound on operations in flight
+		}
+	}
 	return [2]suitePhase{
 		{name: report.SameLoad, title: "same load", rate: rate, measure: dur[0], warmup: warm[0]},
-		{name: report.Saturation, title: "saturation", workers: workers, measure: dur[1], warmup: warm[1]},
+		sat,
 	}, nil
 }
 
@@ -264,6 +320,11 @@ func prepare(f *Factory, s *scenarios.Suite, phases []suitePhase, set map[string
 				break
 			}
 			req.Phase = ph.name
+			if ph.search {
+				// Half a step more per step, for setting up each one.
+				step := ph.measure + ph.warmup
+				req.Search = searchRequest{On: true, MaxP99: ph.maxP99, MaxSteps: ph.steps, MaxTime: time.Duration(ph.steps) * step * 3 / 2}
+			}
 			e.req[i] = req
 		}
 	}

@@ -29,7 +29,12 @@ func newSuiteProgress(f *Factory, quiet bool, s *scenarios.Suite, phases []suite
 }
 
 // duration is a phase's measured and warm-up time, per scenario.
-func (p suitePhase) duration() time.Duration { return p.measure + p.warmup }
+func (p suitePhase) duration() time.Duration {
+	if p.search {
+		return time.Duration(p.steps) * (p.measure + p.warmup)
+	}
+	return p.measure + p.warmup
+}
 
 func (p *suiteProgress) start() {
 	if p == nil {
@@ -40,15 +45,23 @@ func (p *suiteProgress) start() {
 		names = append(names, s.Name)
 	}
 	var per time.Duration
+	bound := "at least"
 	for _, ph := range p.phases {
 		per += ph.duration()
+		if ph.search {
+			bound = "up to" // a search may stop before its last step
+		}
 	}
-	fmt.Fprintf(p.w, "suite %s: %d %s × %d %s (%s), at least %s\n  %s\n",
+	fmt.Fprintf(p.w, "suite %s: %d %s × %d %s (%s), %s %s\n  %s\n",
 		p.suite.Name, len(names), pluralS(len(names), "scenario"), len(p.phases), pluralS(len(p.phases), "phase"), phaseTitles(p.phases),
+		bound,
 		time.Duration(len(names))*per, strings.Join(names, ", "))
 }
 
 func phaseSummary(p suitePhase) string {
+	if p.search {
+		return fmt.Sprintf("%s: highest rate sustained, from %s ops/s, at most %d steps of %v", p.title, strconv.FormatFloat(p.rate, 'f', -1, 64), p.steps, p.measure+p.warmup)
+	}
 	if p.workers > 0 {
 		return fmt.Sprintf("%s %d workers", p.title, p.workers)
 	}
@@ -95,6 +108,11 @@ func (p *suiteProgress) finished(i int, phase string, res *results.Result, probl
 	switch {
 	case problem != "" && res == nil:
 		line = fmt.Sprintf("  ✗ %s: %s", name, firstLine(problem))
+	case res != nil && res.Search != nil:
+		line = fmt.Sprintf("  ✓ %s · %s", name, res.Search.SearchFound())
+		if problem != "" {
+			line += " · " + firstLine(problem)
+		}
 	case res != nil:
 		main := res.MainLatency()
 		line = fmt.Sprintf("  ✓ %s · %s ops/s", name, results.FormatRate(res.Throughput.OpsPerS))

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commsbench/commsbench/bench/fault"
 	"github.com/commsbench/commsbench/report"
 )
 
@@ -77,18 +78,24 @@ func TestResiliencePhasePlan(t *testing.T) {
 			if len(last.faults) != 1 || last.faults[0].String() != c.fault || last.measure != c.dur || last.rate != 1000 {
 				t.Errorf("resilience phase %+v, want %s in %v at 1000/s", last, c.fault, c.dur)
 			}
-			// Every scenario whose transport takes the fault runs it (all
-			// of the built-in suite's do); the others would be left out of
-			// the phase, saying why.
+			// Every scenario whose transport takes the fault runs it (NATS
+			// too, since it takes broker faults); the others are left out
+			// of the phase, saying why.
 			entries, err := prepare(f, suite, phases, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, e := range entries {
 				req, skip := e.req[len(phases)-1], e.skip[len(phases)-1]
+				tr, err := scenarioTransport(e.sc)
+				if err != nil {
+					t.Fatal(err)
+				}
 				switch {
-				case skip != "":
-					t.Errorf("%s: skipped (%s); every transport of the suite takes the fault", e.sc.Name, skip)
+				case !fault.Takes(tr.Faults, last.faults[0].Kind):
+					if req != nil || !strings.Contains(skip, "no resilience phase") {
+						t.Errorf("%s: request %v, skip %q", e.sc.Name, req != nil, skip)
+					}
 				default:
 					if req == nil || len(req.Engine.Faults) != 1 || req.Engine.Rate != 1000 || req.Phase != report.Resilience {
 						t.Errorf("%s: resilience request %+v", e.sc.Name, req)
@@ -105,4 +112,42 @@ func TestResiliencePhasePlan(t *testing.T) {
 func isUsage(err error) bool {
 	var fe *FlagError
 	return errors.As(err, &fe)
+}
+
+// The resilience phase comes after either kind of saturation phase: the
+// search (the default) or the closed loop of older versions.
+func TestResiliencePhaseWithEitherSaturation(t *testing.T) {
+	f, _, _ := testFactory()
+	suite, err := library().Suite("microservices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sat := range []string{saturationSearch, saturationClosed} {
+		cmd := NewCmdSuite(f)
+		o := &suiteOptions{Saturation: sat, Resilience: resilienceFlags{Mode: resilienceWith}}
+		two, err := o.phases(cmd, suite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phases, err := o.Resilience.plan(cmd, suite, two)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(phases) != 3 || phases[1].name != report.Saturation || phases[1].search != (sat == saturationSearch) ||
+			phases[2].name != report.Resilience || phases[2].search || len(phases[2].faults) != 1 {
+			t.Fatalf("--saturation %s --resilience: phases %+v", sat, phases)
+		}
+		entries, err := prepare(f, suite, phases, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if r := e.req[1]; r.Search.On != (sat == saturationSearch) || (sat == saturationClosed && r.Engine.Rate != 0) {
+				t.Errorf("%s: saturation request searching %v at %v/s", e.sc.Name, r.Search.On, r.Engine.Rate)
+			}
+			if r := e.req[2]; r != nil && (r.Search.On || len(r.Engine.Faults) != 1) {
+				t.Errorf("%s: resilience request searching %v with faults %v", e.sc.Name, r.Search.On, r.Engine.Faults)
+			}
+		}
+	}
 }

@@ -46,8 +46,21 @@ func TestBuiltinScenariosMatchTheRunFlags(t *testing.T) {
 	}
 	for _, e := range entries {
 		same, sat := e.req[0].Engine, e.req[1].Engine
-		if same.Rate != 1000 || sat.Rate != 0 || sat.Concurrency != 16 {
-			t.Errorf("%s: same-load rate %v, saturation rate %v with %d workers; want 1000, and 0 with 16", e.sc.Name, same.Rate, sat.Rate, sat.Concurrency)
+		if same.Rate != 1000 || sat.Rate != 1000 || !e.req[1].Search.On || e.req[1].Search.MaxSteps != defaultSuiteSteps || sat.Duration != defaultSuiteStepTime {
+			t.Errorf("%s: same-load rate %v, saturation from %v searching %v; want 1000, and a search from 1000", e.sc.Name, same.Rate, sat.Rate, e.req[1].Search)
+		}
+	}
+	// The closed loop of older versions, on demand.
+	o = &suiteOptions{Saturation: saturationClosed}
+	if phases, err = o.phases(cmd, suite); err != nil {
+		t.Fatal(err)
+	}
+	if entries, err = prepare(f, suite, phases[:], nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if sat := e.req[1].Engine; sat.Rate != 0 || sat.Concurrency != 16 || e.req[1].Search.On {
+			t.Errorf("%s: saturation rate %v with %d workers; want 0 with 16", e.sc.Name, sat.Rate, sat.Concurrency)
 		}
 	}
 }
@@ -282,7 +295,7 @@ func TestSuiteEndToEnd(t *testing.T) {
 	out := filepath.Join(dir, "results")
 	html := filepath.Join(dir, "suite.html")
 	f, stdout, errOut := queueFactory(map[string]string{queue.EnvURL: amqpURL},
-		"suite", "--duration", "1s", "--warmup", "0s", "--rate", "300", "--concurrency", "4", "--out", out, "--report", html)
+		"suite", "--duration", "1s", "--warmup", "0s", "--rate", "300", "--saturation", "closed", "--concurrency", "4", "--out", out, "--report", html)
 	f.IO.ErrTTY = true
 	if code := Main(context.Background(), f); code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, errOut)
@@ -468,7 +481,7 @@ func TestSuiteSamePayload(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
-			args := append([]string{"suite", suite, "--duration", "300ms", "--warmup", "0s", "--rate", "200", "--concurrency", "2", "--out", out}, tc.flags...)
+			args := append([]string{"suite", suite, "--duration", "300ms", "--warmup", "0s", "--rate", "200", "--saturation", "closed", "--concurrency", "2", "--out", out}, tc.flags...)
 			f, stdout, errOut := testFactory(args...)
 			if code := Main(context.Background(), f); code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, errOut)
@@ -486,5 +499,48 @@ func TestSuiteSamePayload(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSuiteSaturationSearch: the saturation phase searches for the highest
+// rate each scenario sustains; the table shows it with the p99 there.
+func TestSuiteSaturationSearch(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results")
+	f, stdout, errOut := testFactory("suite", "order-payment-rest", "--duration", "300ms", "--warmup", "0s", "--rate", "100",
+		"--find-max-steps", "2", "--max-p99", "2s", "--out", out)
+	f.IO.ErrTTY = true
+	if code := Main(context.Background(), f); code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, errOut)
+	}
+	res, err := results.ReadFile(filepath.Join(out, "order-payment-rest.saturation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Search
+	if s == nil || len(s.Steps) != 2 || s.Steps[0].AskedOpsPerS != 100 || s.MaxP99NS != int64(2*time.Second) || res.Load.Mode != results.OpenLoop {
+		t.Fatalf("saturation result: load %+v, search %+v; want a search of two steps from 100 ops/s", res.Load, s)
+	}
+	so := stdout.String()
+	for _, w := range []string{"the highest open-loop rate sustained", " · p99 ", "At the highest rate each sustained"} {
+		if !strings.Contains(so, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, so)
+		}
+	}
+	if se := errOut.String(); !strings.Contains(se, "saturation: highest rate sustained, from 100 ops/s, at most 2 steps") || !strings.Contains(se, "✓ order-payment-rest · saturation · ") {
+		t.Errorf("progress display:\n%q", se)
+	}
+}
+
+func TestSuiteSaturationBadValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"--saturation", "bogus"},
+		{"--saturation", "closed", "--max-p99", "10ms"},
+		{"--max-p99", "-1ms"},
+		{"--find-max-steps", "1"},
+	} {
+		f, stdout, errOut := testFactory(append([]string{"suite", "order-payment-rest"}, args...)...)
+		if code := Main(context.Background(), f); code != ExitUsage {
+			t.Errorf("suite %v: exit %d, want %d\n%s%s", args, code, ExitUsage, stdout, errOut)
+		}
 	}
 }
