@@ -22,7 +22,7 @@ func TestDown(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			const rate = 500
 			res, err := run(t, rest.Config{HTTP2: h2, Connections: 10, PayloadBytes: 256}, bench.Options{
-				Rate: rate, Concurrency: 100, Duration: 5 * time.Second, Warmup: 300 * time.Millisecond,
+				Rate: rate, Concurrency: 100, Duration: 6 * time.Second, Warmup: 300 * time.Millisecond,
 				Timeout: 2 * time.Second, Faults: []fault.Fault{fault.MustParse("down@1500ms+2s")},
 			})
 			if err != nil {
@@ -44,12 +44,15 @@ func TestDown(t *testing.T) {
 				t.Errorf("no refused connection while the target was down: %v", rs.During.ErrorClasses)
 			}
 			if rs.After.OK < rate*12/10 {
-				t.Errorf("%d calls answered after the window (1.5 s at %d/s)", rs.After.OK, rate)
+				t.Errorf("%d calls answered after the window (2.5 s at %d/s)", rs.After.OK, rate)
 			}
 			// The recovery is read from whole seconds of the timeline: the
-			// first healthy one starts up to a second after the return.
-			if rs.RecoveryS == nil || *rs.RecoveryS > 1.5 {
-				t.Errorf("recovery %s, want within the first whole second after the target's return", fmtS(rs.RecoveryS))
+			// first healthy one starts up to a second after the return. On
+			// a loaded machine (the race detector, other packages' tests)
+			// one second's p99 may exceed twice the p99 before the fault
+			// for reasons of its own, so the next whole second is allowed.
+			if rs.RecoveryS == nil || *rs.RecoveryS > 2.5 {
+				t.Errorf("recovery %s, want within the first two whole seconds after the target's return", fmtS(rs.RecoveryS))
 			}
 		})
 	}
